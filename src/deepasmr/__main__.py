@@ -1,0 +1,5 @@
+import sys
+
+from deepasmr.cli import main
+
+sys.exit(main())
