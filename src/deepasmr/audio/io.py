@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,8 +40,10 @@ def _read(path: Path) -> tuple[np.ndarray, int]:
     except (sf.LibsndfileError, RuntimeError, TypeError) as err:
         # soundfile's libsndfile reads wav/flac/ogg/mp3; fall back to audioread for other codecs.
         try:
-            mono, sr = librosa.load(str(path), sr=None, mono=True)
-        except Exception:  # noqa: BLE001 - any decoder failure means the same thing to the user
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # librosa warns on every audioread fallback
+                mono, sr = librosa.load(str(path), sr=None, mono=True)
+        except Exception:  # any decoder failure means the same thing to the user
             raise AudioError(f"{path}: not a readable audio file ({err})") from None
         return mono.astype(np.float32), int(sr)
     return wav.mean(axis=1), int(sr)
