@@ -1,0 +1,149 @@
+"""`deepasmr analyze` and `deepasmr eval`. Only argparse here; the work loads inside the commands."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def add_commands(subparsers) -> None:
+    p = subparsers.add_parser(
+        "analyze",
+        help="duration, loudness, F0, unvoiced ratio (R_UV) and style verdict of audio files",
+        description="Per file: duration, loudness (RMS dBFS), F0 statistics, R_UV over active frames, and a "
+        "style verdict (asmr when R_UV >= 0.6).",
+    )
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--plot", metavar="OUT", help="write a PNG: a .png path for one file, else a folder")
+    p.add_argument("--json", action="store_true", help="print one JSON object per file")
+    p.add_argument("--workers", type=int, default=1, help="processes (PYIN is slow; default 1)")
+    p.set_defaults(func=cmd_analyze)
+
+    e = subparsers.add_parser(
+        "eval",
+        help="R_UV, SIM and WER/CER of generated audio on a test set in the paper's JSON format",
+        description="Scores <generated>/<key>.wav for every test-set entry beside the ground truth itself; "
+        "writes eval.json, eval.md and eval.png and prints the Markdown.",
+    )
+    e.add_argument(
+        "--testset", required=True, action="append", metavar="X.json", help="test set JSON (repeat for several tasks)"
+    )
+    e.add_argument("--audio-root", required=True, metavar="R", help="folder the test set's audio paths start at")
+    e.add_argument(
+        "--generated",
+        required=True,
+        action="append",
+        metavar="DIR",
+        help="folder of <key>.wav outputs (one, or one per --testset)",
+    )
+    e.add_argument("--out", default="eval_out", metavar="DIR", help="report folder (default eval_out)")
+    e.add_argument("--language", choices=("en", "zh"), default="en", help="en: WER; zh: CER")
+    e.add_argument(
+        "--asr",
+        default=None,
+        metavar="MODEL",
+        help="'tiny.en', 'base', a local faster-whisper folder, or module:factory "
+        "(default tiny.en for en, base for zh)",
+    )
+    e.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="processes for PYIN")
+    e.set_defaults(func=cmd_eval)
+
+    c = subparsers.add_parser(
+        "eval-corpus",
+        help="R_UV per language/style, speaker identification by SIM, WER/CER per source voice of a manifest",
+    )
+    c.add_argument("--manifest", required=True, help="manifest.jsonl (paths relative to its folder)")
+    c.add_argument("--split", default="test", help="which split to measure (default test: held-out speakers)")
+    c.add_argument("--per-speaker", type=int, default=4, help="utterances per speaker and style (default 4)")
+    c.add_argument("--no-asr", action="store_true", help="skip WER/CER")
+    c.add_argument("--out", default=None, metavar="DIR", help="also write corpus_eval.json and .md here")
+    c.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="processes for PYIN")
+    c.set_defaults(func=cmd_eval_corpus)
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    import json
+    from concurrent.futures import ProcessPoolExecutor
+
+    jobs = [(path, args.plot, len(args.files)) for path in args.files]
+    if args.workers > 1 and len(jobs) > 1:
+        with ProcessPoolExecutor(max_workers=args.workers) as pool:
+            outcomes = list(pool.map(_analyze_one, jobs))
+    else:
+        outcomes = [_analyze_one(job) for job in jobs]
+    failed = 0
+    for outcome in outcomes:
+        if isinstance(outcome, str):
+            failed += 1
+            print(f"deepasmr analyze: error: {outcome}", file=sys.stderr)
+        elif args.json:
+            print(json.dumps(outcome, ensure_ascii=False), flush=True)
+        else:
+            print(_describe(outcome), flush=True)
+    return 1 if failed else 0
+
+
+def _analyze_one(job: tuple[str, str | None, int]) -> dict | str:
+    """One file; errors come back as text so the other files still run."""
+    from deepasmr.errors import DeepASMRError
+    from deepasmr.eval.analyze import analyze_file, plot_analysis, plot_path
+
+    path, plot, n_files = job
+    try:
+        result, track, wav = analyze_file(path)
+        if plot:
+            result["plot"] = str(
+                plot_analysis(wav, result["sample_rate"], track, result, plot_path(plot, path, n_files))
+            )
+        return result
+    except DeepASMRError as err:
+        return str(err)
+
+
+def _describe(r: dict) -> str:
+    f0 = f"F0 median {r['f0_median_hz']:.0f} Hz" if r["f0_median_hz"] else "no F0"
+    r_uv = "n/a" if r["r_uv"] is None else f"{100 * r['r_uv']:.1f} %"
+    line = (
+        f"{r['path']}: {r['duration_s']:.2f} s, {r['active_rms_dbfs']} dBFS active RMS "
+        f"(peak {r['peak_dbfs']}), {f0}, R_UV {r_uv} of {r['n_active']} active frames -> {r['style']}"
+    )
+    return line + (f" [plot {r['plot']}]" if "plot" in r else "")
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from deepasmr.errors import DataError
+    from deepasmr.eval.report import render_markdown, write_report
+    from deepasmr.eval.testset import EvalConfig, evaluate_testset
+
+    if len(args.generated) not in (1, len(args.testset)):
+        raise DataError("give one --generated folder, or one per --testset")
+    generated = args.generated * len(args.testset) if len(args.generated) == 1 else args.generated
+    config = EvalConfig(language=args.language, asr_model=args.asr, workers=max(1, args.workers))
+    results = [
+        evaluate_testset(ts, args.audio_root, gen, config) for ts, gen in zip(args.testset, generated, strict=True)
+    ]
+    paths = write_report(results, args.out)
+    print(render_markdown(results))
+    print(f"wrote {', '.join(str(p) for p in paths.values())}")
+    return 0
+
+
+def cmd_eval_corpus(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from deepasmr.eval.corpus import CorpusEvalConfig, evaluate_corpus, render_corpus_markdown
+
+    config = CorpusEvalConfig(
+        split=args.split, per_speaker_style=max(2, args.per_speaker), workers=max(1, args.workers), asr=not args.no_asr
+    )
+    result = evaluate_corpus(args.manifest, config)
+    markdown = render_corpus_markdown(result)
+    print(markdown)
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "corpus_eval.json").write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
+        (out / "corpus_eval.md").write_text(markdown, encoding="utf-8")
+    return 0

@@ -1,0 +1,115 @@
+"""Reports of `evaluate_testset` results: Markdown table, JSON and a bar chart."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+SYSTEM_LABELS = {"generated": "generated", "ground_truth": "ground truth"}
+# (result key, column title, shown as percent)
+COLUMNS = (
+    ("r_uv_global", "R_UV global", True),
+    ("r_uv_mean", "R_UV mean", True),
+    ("sim_to_ground_truth", "SIM→GT", False),
+    ("sim_to_prompt", "SIM→prompt", False),
+    ("error_rate", "{unit}", True),
+    ("error_rate_capped", "{unit} capped", True),
+)
+
+
+@dataclass(frozen=True)
+class ChartConfig:
+    width_per_task_in: float = 5.0
+    height_in: float = 4.0
+    dpi: int = 110
+    bar_width: float = 0.38
+
+
+def _fmt(value, percent: bool) -> str:
+    if value is None:
+        return "—"
+    return f"{100 * value:.1f} %" if percent else f"{value:.3f}"
+
+
+def _unit_name(result: dict) -> str:
+    return "CER" if result.get("unit") == "char" else "WER"
+
+
+def render_markdown(results: list[dict]) -> str:
+    lines = ["# DeepASMR evaluation", ""]
+    unit = "/".join(sorted({_unit_name(r) for r in results})) or "WER"
+    header = ["task", "system", "n"] + [title.format(unit=unit) for _, title, _ in COLUMNS]
+    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for result in results:
+        for system, label in SYSTEM_LABELS.items():
+            values = result["systems"][system]
+            cells = [result["task"], label, str(values["n_utterances"])]
+            cells += [_fmt(values.get(key), pct) for key, _, pct in COLUMNS]
+            lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    for result in results:
+        note = (
+            f"- {result['task']}: {result['n_evaluated']} of {result['n_entries']} entries evaluated; "
+            f"{result['n_missing']} generated files missing, {result['n_failed']} unreadable "
+            f"({_unit_name(result)} by {result['asr_model']}, language {result['language']})."
+        )
+        lines.append(note)
+        for failure in result["failures"][:5]:
+            lines.append(f"  - {failure['key']}: {'; '.join(failure['errors'])}")
+    lines += [
+        "",
+        "R_UV: share of active frames PYIN calls unvoiced (global = frames pooled over the set). "
+        "SIM: resemblyzer cosine. Ground-truth rows: the reference recordings scored the same way.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def plot_results(results: list[dict], out: str | os.PathLike, chart: ChartConfig = ChartConfig()) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    keys = [k for k, _, _ in COLUMNS if k not in ("r_uv_mean", "error_rate")]
+    fig, axes = plt.subplots(
+        1, len(results), figsize=(chart.width_per_task_in * len(results), chart.height_in), squeeze=False
+    )
+    for ax, result in zip(axes[0], results, strict=True):
+        x = np.arange(len(keys))
+        for i, (system, label) in enumerate(SYSTEM_LABELS.items()):
+            values = [result["systems"][system].get(k) for k in keys]
+            heights = [v if v is not None else 0.0 for v in values]
+            ax.bar(x + (i - 0.5) * chart.bar_width, heights, chart.bar_width, label=label)
+        titles = {k: t.format(unit=_unit_name(result)) for k, t, _ in COLUMNS}
+        ax.set_xticks(x, [titles[k] for k in keys], rotation=20)
+        ax.set_ylim(0, 1.05)
+        ax.set_title(f"{result['task']} (n={result['n_evaluated']})")
+        ax.legend(fontsize="small")
+    fig.tight_layout()
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=chart.dpi)
+    plt.close(fig)
+    return out
+
+
+def _write_text(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+def write_report(results: list[dict], out_dir: str | os.PathLike, stem: str = "eval") -> dict[str, Path]:
+    """Write <stem>.json (everything, per utterance included), <stem>.md and <stem>.png into out_dir."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {"json": out_dir / f"{stem}.json", "md": out_dir / f"{stem}.md", "png": out_dir / f"{stem}.png"}
+    _write_text(paths["json"], json.dumps(results, indent=2, ensure_ascii=False))
+    _write_text(paths["md"], render_markdown(results))
+    plot_results(results, paths["png"])
+    return paths
