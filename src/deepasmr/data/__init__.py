@@ -1,0 +1,1 @@
+"""Corpus: synthesis of the bilingual normal+ASMR corpus, importers, splits, test sets."""
