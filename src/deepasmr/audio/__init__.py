@@ -1,26 +1,30 @@
-"""Audio core: loading with validation, atomic saving, and the one log-mel definition."""
+"""Audio core: loading with validation, atomic saving, and the one log-mel definition.
 
-from deepasmr.audio.features import MEL_PRESETS, MelConfig, log_mel, num_frames
-from deepasmr.audio.io import (
-    AudioLimits,
-    load_audio,
-    loudness_normalize,
-    resample,
-    save_audio,
-    trim_silence,
-    validate_audio,
-)
+Names resolve lazily (PEP 562) so that worker processes needing only file I/O do not import torch.
+"""
 
-__all__ = [
-    "MEL_PRESETS",
-    "AudioLimits",
-    "MelConfig",
-    "load_audio",
-    "log_mel",
-    "loudness_normalize",
-    "num_frames",
-    "resample",
-    "save_audio",
-    "trim_silence",
-    "validate_audio",
-]
+from importlib import import_module
+
+_EXPORTS = {
+    "MEL_PRESETS": "features",
+    "MelConfig": "features",
+    "log_mel": "features",
+    "num_frames": "features",
+    "AudioLimits": "io",
+    "load_audio": "io",
+    "loudness_normalize": "io",
+    "resample": "io",
+    "save_audio": "io",
+    "trim_silence": "io",
+    "validate_audio": "io",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'deepasmr.audio' has no attribute {name!r}")
+    value = getattr(import_module(f"deepasmr.audio.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value
