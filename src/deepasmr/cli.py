@@ -17,6 +17,7 @@ from deepasmr.errors import DeepASMRError
 COMMAND_MODULES = (
     "deepasmr.data.cli",
     "deepasmr.eval.cli",
+    "deepasmr.speaker.cli",
     "deepasmr.vocoder.cli",
     "deepasmr.tokenizer.cli",
     "deepasmr.train.cli",
@@ -49,6 +50,10 @@ def main(argv: list[str] | None = None) -> int:
     except DeepASMRError as err:
         print(f"deepasmr: error: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # `deepasmr ... | head`: the reader left; not an error worth a traceback.
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("deepasmr: interrupted", file=sys.stderr)
         return 130

@@ -1,0 +1,158 @@
+"""Typed configuration of the flow-matching decoder, with the `tiny` and `paper` presets.
+
+Every size, probability and default of the decoder lives here; the model code reads nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Literal
+
+from deepasmr.audio import MEL_PRESETS, MelConfig
+
+PromptMode = Literal["prefix", "span"]
+
+
+@dataclass(frozen=True)
+class FlowConfig:
+    # --- features -------------------------------------------------------------------------
+    mel_preset: str = "tiny"
+    # Log-mel is normalised as (mel - mean) / std before flow matching, so that data and the
+    # N(0, I) noise have comparable scale. Measured on 80 random utterances of corpus/small
+    # (normal -5.65 / 2.30, asmr -6.23 / 2.18, pooled -6.00 / 2.25); re-estimate on another
+    # corpus with `deepasmr.flow.data.mel_stats`.
+    mel_mean: float = -6.0
+    mel_std: float = 2.25
+
+    # --- speech tokens --------------------------------------------------------------------
+    vocab_size: int = 1000
+    # Mel frames per speech token (tiny: 86 Hz mel / ~21.5 Hz tokens; paper: 50 Hz / 25 Hz).
+    token_ratio: int = 4
+    token_dim: int = 128
+    # ConvNeXt blocks over the upsampled token embeddings: smooths the step-wise repetition.
+    token_conv_layers: int = 2
+    token_conv_kernel: int = 7
+
+    # --- velocity transformer -------------------------------------------------------------
+    dim: int = 256
+    depth: int = 8  # even: the first half feeds U-Net skips into the mirrored second half
+    heads: int = 4
+    ff_mult: float = 3.0
+    # Width of the global conditioning vector (time embedding + speaker embedding) that drives
+    # the adaptive layer norms; smaller than `dim` to keep the per-layer modulation cheap.
+    cond_dim: int = 128
+    time_freq_dim: int = 256  # sinusoidal features of t before the MLP
+    time_scale: float = 1000.0  # t in [0, 1] is stretched so the sinusoids span many periods
+    conv_pos_kernel: int = 31
+    conv_pos_groups: int = 16
+    rope_base: float = 10_000.0
+    dropout: float = 0.0
+
+    # --- speaker embedding (resemblyzer GE2E) ---------------------------------------------
+    use_spk_emb: bool = False
+    spk_emb_dim: int = 256
+
+    # --- flow matching --------------------------------------------------------------------
+    sigma_min: float = 1e-6
+
+    # --- training-time conditioning ---------------------------------------------------------
+    # "prefix": CosyVoice-style, the first `prompt_min..prompt_max` share of the utterance is the
+    # prompt and the rest is generated — the exact inference layout [prompt | target].
+    # "span": Voicebox-style, a contiguous span of `mask_min..mask_max` is masked anywhere; the
+    # context may sit on both sides (more general infilling; inference is its prefix special case).
+    prompt_mode: PromptMode = "prefix"
+    prompt_min: float = 0.0
+    prompt_max: float = 0.3
+    mask_min: float = 0.7
+    mask_max: float = 1.0
+    # Classifier-free guidance: all conditions (tokens, prompt mel, speaker) dropped together.
+    cfg_drop_prob: float = 0.2
+    # Share of examples whose prompt region carries no tokens (inference without prompt tokens).
+    prompt_token_drop_prob: float = 0.2
+    # Beyond the paper: with this probability an example uses batch['prompt_mel'] (another
+    # utterance of the same speaker, e.g. in the other style) as the prefix. 0 = off.
+    separate_prompt_prob: float = 0.0
+    # Training crops longer utterances to this many frames (0 = no crop).
+    max_train_frames: int = 600
+    # A separate prompt utterance is cropped to this many frames (its start kept).
+    max_prompt_frames: int = 300
+
+    # --- inference --------------------------------------------------------------------------
+    steps: int = 10
+    cfg_strength: float = 0.7
+    # Sway sampling (F5-TTS): t' = t + s (cos(pi t / 2) - 1 + t). s = -1 is the cosine schedule
+    # t' = 1 - cos(pi t / 2) of CosyVoice: small steps near the noise end, where the path bends.
+    sway_coef: float = -1.0
+
+    def __post_init__(self) -> None:
+        if self.depth % 2:
+            raise ValueError(f"depth must be even for the U-Net skips, got {self.depth}")
+        if self.dim % self.heads or (self.dim // self.heads) % 2:
+            raise ValueError(f"dim {self.dim} must split into {self.heads} heads of even width (rotary)")
+        if self.prompt_mode not in ("prefix", "span"):
+            raise ValueError(f"prompt_mode must be 'prefix' or 'span', got {self.prompt_mode!r}")
+        if self.mel_preset not in MEL_PRESETS:
+            raise ValueError(f"unknown mel preset {self.mel_preset!r}; choose from {sorted(MEL_PRESETS)}")
+        for name in ("cfg_drop_prob", "prompt_token_drop_prob", "separate_prompt_prob"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be a probability, got {getattr(self, name)}")
+        if not (0.0 <= self.prompt_min <= self.prompt_max < 1.0 and 0.0 < self.mask_min <= self.mask_max <= 1.0):
+            raise ValueError("prompt shares must satisfy 0 <= min <= max < 1; mask shares 0 < min <= max <= 1")
+
+    @property
+    def mel(self) -> MelConfig:
+        return MEL_PRESETS[self.mel_preset]
+
+    @property
+    def n_mels(self) -> int:
+        return self.mel.n_mels
+
+    @property
+    def pad_token(self) -> int:
+        """Embedding row for "no token here": padding, CFG's null condition, untokenised prompts."""
+        return self.vocab_size
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> FlowConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"unknown FlowConfig fields: {sorted(unknown)}")
+        return cls(**d)
+
+    def with_(self, **overrides) -> FlowConfig:
+        return replace(self, **overrides)
+
+
+FLOW_PRESETS: dict[str, FlowConfig] = {
+    # Embedded default: ~7M parameters, trainable on CPU; 86 Hz HiFi-GAN mel, 4 frames per token.
+    "tiny": FlowConfig(),
+    # The paper: Voicebox-size transformer (24 layers, 16 heads, 1024 dim), CosyVoice 2 tokens
+    # (6561 FSQ codes at 25 Hz, 2 frames per token on the 50 Hz 24 kHz mel).
+    "paper": FlowConfig(
+        mel_preset="paper",
+        vocab_size=6561,
+        token_ratio=2,
+        token_dim=512,
+        token_conv_layers=4,
+        dim=1024,
+        depth=24,
+        heads=16,
+        ff_mult=4.0,
+        cond_dim=512,
+        conv_pos_groups=16,
+        dropout=0.1,
+        use_spk_emb=True,
+        max_train_frames=1500,
+        max_prompt_frames=500,
+    ),
+}
+
+
+def flow_config(preset: str = "tiny", **overrides) -> FlowConfig:
+    if preset not in FLOW_PRESETS:
+        raise ValueError(f"unknown flow preset {preset!r}; choose from {sorted(FLOW_PRESETS)}")
+    return FLOW_PRESETS[preset].with_(**overrides)

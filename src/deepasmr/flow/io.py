@@ -1,0 +1,55 @@
+"""Save / load the decoder as a bundle part: `flow.json` (config) + `flow.safetensors` (weights)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from deepasmr.errors import ModelFilesError
+from deepasmr.flow.config import FlowConfig
+from deepasmr.flow.decoder import FlowDecoder
+
+CONFIG_NAME = "flow.json"
+WEIGHTS_NAME = "flow.safetensors"
+
+
+def save_flow(model: FlowDecoder, out_dir: str | Path, dtype: torch.dtype = torch.float16) -> Path:
+    """Write the config and the weights (fp16 by default: halves the bundle; the decoder runs in fp32
+    after loading, and an ODE with 10 steps does not amplify fp16 rounding of weights)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().to("cpu", dtype if v.is_floating_point() else v.dtype).contiguous()
+             for k, v in model.state_dict().items()}
+    # Weights first, config last, each via temp file + rename: a reader never sees a half bundle part.
+    _atomic(out / WEIGHTS_NAME, lambda tmp: save_file(state, tmp))
+    _atomic(out / CONFIG_NAME, lambda tmp: Path(tmp).write_text(json.dumps(model.cfg.to_dict(), indent=1) + "\n"))
+    return out
+
+
+def _atomic(path: Path, write) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; bundle files are meant to be read by others
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_flow(bundle_dir: str | Path, device: str | torch.device = "cpu") -> FlowDecoder:
+    root = Path(bundle_dir)
+    for name in (CONFIG_NAME, WEIGHTS_NAME):
+        if not (root / name).is_file():
+            raise ModelFilesError(f"{root / name}: missing flow decoder file")
+    cfg = FlowConfig.from_dict(json.loads((root / CONFIG_NAME).read_text()))
+    model = FlowDecoder(cfg)
+    state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(root / WEIGHTS_NAME)).items()}
+    model.load_state_dict(state)
+    return model.to(device).eval()

@@ -1,0 +1,98 @@
+"""`deepasmr train flow`: the decoder's entry in the shared training registry (deepasmr.train).
+
+Registry line: `"flow": "deepasmr.flow.stage:SPEC"`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from deepasmr.data.shards import ShardReader
+from deepasmr.flow.config import FLOW_PRESETS, FlowConfig
+from deepasmr.flow.data import FlowDataConfig, FlowDataset, check_compatible, collate
+from deepasmr.flow.decoder import FlowDecoder
+from deepasmr.flow.io import save_flow
+from deepasmr.train.config import BatchConfig, OptimConfig, TrainerConfig
+from deepasmr.train.data import FrameDataModule
+from deepasmr.train.registry import StageSpec
+
+
+@dataclass
+class FlowStageConfig:
+    trainer: TrainerConfig = field(default_factory=TrainerConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    batch: BatchConfig = field(default_factory=BatchConfig)
+    data: FlowDataConfig = field(default_factory=FlowDataConfig)
+    model: FlowConfig = field(default_factory=FlowConfig)
+
+
+def tiny_preset() -> FlowStageConfig:
+    # CPU-sized: ~8M parameters, ~4k frames (~45 s of audio) per batch, a few seconds per step on
+    # 2 cores, so a few thousand steps (~100 epochs of the 0.5 h corpus) is an overnight run.
+    return FlowStageConfig(
+        trainer=TrainerConfig(out_dir="runs/flow_tiny", max_steps=6_000, ckpt_every_n_steps=500, num_threads=2),
+        optim=OptimConfig(lr=5e-4, warmup_steps=1_000),
+        batch=BatchConfig(max_frames=4_000),
+        model=FLOW_PRESETS["tiny"],
+    )
+
+
+def paper_preset() -> FlowStageConfig:
+    # The paper's decoder size; batches as in DESIGN.md (23k frames, accumulation 2), GPU-scale LR.
+    return FlowStageConfig(
+        trainer=TrainerConfig(out_dir="runs/flow_paper", max_steps=400_000, accumulate_grad_batches=2,
+                              ckpt_every_n_steps=5_000, strategy="ddp"),
+        optim=OptimConfig(lr=1e-4, warmup_steps=10_000),
+        batch=BatchConfig(max_frames=23_000, num_workers=4),
+        model=FLOW_PRESETS["paper"],
+    )
+
+
+class FlowDataModule(FrameDataModule):
+    def __init__(self, cfg: FlowStageConfig) -> None:
+        super().__init__(cfg.batch, cfg.trainer.seed)
+        self.cfg = cfg
+        mel = cfg.model.mel
+        self.collate = partial(collate, log_floor=mel.log_floor, frame_rate=mel.frame_rate)
+
+    def build_datasets(self):
+        d = self.cfg.data
+        reader = ShardReader(d.shard_dir)
+        check_compatible(reader, self.cfg.model)
+        train = FlowDataset(reader, d.train_split, d.prompt_pairing, d.max_items)
+        # A shard folder extracted without the dev split simply trains without validation.
+        has_val = d.val_split and any(r.get("split") == d.val_split for r in reader.index)
+        val = FlowDataset(reader, d.val_split, d.prompt_pairing, d.max_items) if has_val else None
+        return train, val
+
+
+class FlowTrainModel(nn.Module):
+    """Adapter to the entry's contract (`forward(batch) -> {"loss": ...}`); the decoder itself returns
+    the loss tensor. Exported weights are the decoder's own state dict (no prefix)."""
+
+    def __init__(self, cfg: FlowConfig) -> None:
+        super().__init__()
+        self.decoder = FlowDecoder(cfg)
+
+    def forward(self, batch: dict) -> dict:
+        return {"loss": self.decoder(batch)}
+
+
+def export(model: FlowTrainModel, cfg: FlowStageConfig, datamodule, out_dir: Path) -> None:
+    save_flow(model.decoder.to(torch.float32), out_dir)
+
+
+SPEC = StageSpec(
+    name="flow",
+    config_cls=FlowStageConfig,
+    presets={"tiny": tiny_preset, "paper": paper_preset},
+    build_data=FlowDataModule,
+    build_model=lambda cfg, dm: FlowTrainModel(cfg.model),
+    export=export,
+    description="conditional flow-matching decoder: speech tokens + speaker prompt -> log-mel",
+)

@@ -1,0 +1,149 @@
+"""Quality of the LM alone on held-out speakers, per (style, language):
+
+- teacher-forced token accuracy and perplexity on the real target tokens;
+- generation: runaway rate (rows stopped by the max-length bound), generated/real length ratio, and through
+  the tokenizer's CTC head the phone error rate (PER) of generated tokens, beside the PER of the real tokens
+  (the tokenizer's own floor) and the share of tokens its style head calls ASMR.
+
+    python -m deepasmr.lm.evaluate --lm runs/lm/tiny/export --shards runs/shards/small --split test \\
+        [--tokenizer runs/tokenizer/small/export] [--generate 40] [--prompt same|none] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+
+import torch
+
+from deepasmr.lm.data import PairDataset, Utterance, collate, read_shard_utterances
+from deepasmr.lm.generate import LMRequest, generate
+from deepasmr.lm.model import SpeechLM
+from deepasmr.lm.sampling import DecodeConfig, repeats_too_often
+from deepasmr.lm.text import PhoneTokenizer
+
+EVAL_BATCH = 16
+
+
+def edit_distance(ref: Sequence, hyp: Sequence) -> int:
+    row = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        prev, row[0] = row[0], i
+        for j, h in enumerate(hyp, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
+    return row[-1]
+
+
+def ras_trigger_rate(token_seqs: Sequence[Sequence[int]], window: int, tau: float) -> float:
+    """Share of positions of *real* token sequences where repetition-aware sampling would resample: pick
+    DecodeConfig.ras_window / ras_tau so that this stays small for the tokenizer in use."""
+    hits = total = 0
+    for seq in token_seqs:
+        seq = list(seq)
+        for i in range(1, len(seq)):
+            hits += repeats_too_often(seq[i], seq[max(0, i - window) : i], window, tau)
+            total += 1
+    return hits / max(1, total)
+
+
+def _groups(utts: Sequence[Utterance]) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = defaultdict(list)
+    for i, u in enumerate(utts):
+        out[f"{u.style}/{u.language}"].append(i)
+    return dict(sorted(out.items()))
+
+
+def teacher_forced(model: SpeechLM, data: PairDataset, seed: int = 0) -> dict[str, dict]:
+    """Accuracy / perplexity of the real target tokens + eos, with the training-time prompt pairing."""
+    torch.manual_seed(seed)  # prompt draws
+    out = {}
+    for name, idx in _groups(data.utts).items():
+        nll = correct = count = 0
+        for start in range(0, len(idx), EVAL_BATCH):
+            scores = model.score(collate([data[i] for i in idx[start : start + EVAL_BATCH]], token_rate=1.0))
+            nll, correct, count = nll + scores["nll_sum"], correct + scores["correct"], count + scores["count"]
+        out[name] = {"token_acc": correct / count, "perplexity": float(torch.tensor(nll / count).exp()),
+                     "tokens": count}
+    return out
+
+
+def generation(
+    model: SpeechLM,
+    data: PairDataset,
+    per_group: int,
+    decode: DecodeConfig,
+    seed: int = 0,
+    tokens_to_phones: Callable[[list[torch.Tensor]], list[list[str]]] | None = None,
+    tokens_to_style: Callable[[list[torch.Tensor]], list[float]] | None = None,
+) -> dict[str, dict]:
+    """Generate the first `per_group` utterances of each group (prompt as in `data`; seeded)."""
+    torch.manual_seed(seed)
+    out = {}
+    for name, idx in _groups(data.utts).items():
+        items = [data[i] for i in idx[:per_group]]
+        requests = [LMRequest(it["text"].tolist(), it["style"], it["prompt_text"].tolist(),
+                              it["prompt_speech"].tolist()) for it in items]
+        result = generate(model, requests, decode, seed=seed)
+        gen = [torch.tensor(t, dtype=torch.long) for t in result.tokens]
+        real = [it["speech"] for it in items]
+        row = {"n": len(items), "runaway_rate": sum(result.hit_max_len) / len(items),
+               "length_ratio": sum(len(g) for g in gen) / max(1, sum(len(r) for r in real))}
+        if tokens_to_phones is not None:
+            refs = [data.utts[i].phones for i in idx[:per_group]]
+            ref_len = sum(len(r) for r in refs)
+            for key, tokens in (("per_generated", gen), ("per_real_tokens", real)):
+                hyps = tokens_to_phones([t if len(t) else torch.zeros(1, dtype=torch.long) for t in tokens])
+                row[key] = sum(edit_distance(r, h) for r, h in zip(refs, hyps, strict=True)) / ref_len
+        if tokens_to_style is not None:
+            styles = tokens_to_style([t for t in gen if len(t)])
+            row["asmr_share_generated"] = sum(styles) / max(1, len(styles))
+        out[name] = row
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    from deepasmr.lm.io import load_lm
+
+    ap = argparse.ArgumentParser(description="Evaluate a trained LM on a shard split (held-out speakers).")
+    ap.add_argument("--lm", required=True, help="folder with lm.json + lm.safetensors")
+    ap.add_argument("--shards", required=True)
+    ap.add_argument("--split", default="test")
+    ap.add_argument("--tokenizer", help="tokenizer folder: PER and style share of generated tokens")
+    ap.add_argument("--generate", type=int, default=20, help="utterances generated per style/language")
+    ap.add_argument("--prompt", choices=("same", "none"), default="same")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--json")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+
+    model = load_lm(args.lm)
+    utts = read_shard_utterances(args.shards, [args.split])
+    encode = PhoneTokenizer(model.cfg.phones).encode_phones
+    data = PairDataset(utts, lambda u: encode(u.phones), no_prompt_prob=float(args.prompt == "none"),
+                       max_prompt_tokens=model.cfg.max_positions)
+    decode = DecodeConfig()
+    report = {"split": args.split, "prompt": args.prompt,
+              "ras_trigger_rate_on_real_tokens": ras_trigger_rate([u.tokens.tolist() for u in utts],
+                                                                  decode.ras_window, decode.ras_tau),
+              "teacher_forced": teacher_forced(model, data, args.seed)}
+    to_phones = to_style = None
+    if args.tokenizer:
+        from deepasmr.tokenizer.io import load_tokenizer
+
+        tok, vocab, _ = load_tokenizer(args.tokenizer)
+        to_phones = lambda ts: [vocab.decode(ids) for ids in tok.tokens_to_phone_ids(ts)]  # noqa: E731
+        to_style = tok.tokens_to_style
+    report["generation"] = generation(model, data, args.generate, decode, args.seed, to_phones, to_style)
+    text = json.dumps(report, indent=1)
+    print(text)
+    if args.json:
+        with open(args.json, "w") as fh:
+            fh.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

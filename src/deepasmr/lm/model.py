@@ -1,0 +1,140 @@
+"""SpeechLM: a Qwen2 decoder fed `inputs_embeds`, with its own speech-token and special embeddings and a
+speech head over the codebook + eos.
+
+Text ids always go through the backbone's own `embed_tokens`: for `paper` these are Qwen2.5's pretrained BPE
+embeddings (as in CosyVoice 2); for `tiny` the backbone's vocabulary *is* the phone vocabulary. Speech tokens
+and the special tokens have separate tables, so no id space is shared between text and speech.
+
+The batch is packed into sequences here (lm.layout), not in the collate function: the collate stays a plain
+field-wise padder that eval and other tools can reuse, and training and `generate` build their prefixes with
+the same code, so the layout cannot drift between them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from transformers import Qwen2Config, Qwen2Model
+
+from deepasmr.errors import ModelFilesError
+from deepasmr.lm.config import IGNORE_INDEX, NUM_SPECIAL, LMConfig
+from deepasmr.lm.layout import KIND_SPECIAL, KIND_SPEECH, KIND_TEXT, pad_rows, rows_from_batch
+
+
+def tiny_backbone_config(cfg: LMConfig) -> Qwen2Config:
+    if cfg.text_vocab_size <= 0:
+        raise ValueError("text_vocab_size is 0: give the config its phone vocabulary (LMConfig.with_phones)")
+    return Qwen2Config(
+        vocab_size=cfg.text_vocab_size,
+        hidden_size=cfg.hidden_size,
+        intermediate_size=cfg.intermediate_size,
+        num_hidden_layers=cfg.num_layers,
+        num_attention_heads=cfg.num_heads,
+        num_key_value_heads=cfg.num_kv_heads,
+        max_position_embeddings=cfg.max_positions,
+        rope_parameters={"rope_type": "default", "rope_theta": cfg.rope_theta},
+        rms_norm_eps=cfg.rms_norm_eps,
+        attention_dropout=cfg.attention_dropout,
+        initializer_range=cfg.init_std,
+        tie_word_embeddings=False,
+    )
+
+
+def load_pretrained_backbone(local_dir: str | None) -> Qwen2Model:
+    """A local Qwen2 folder (e.g. Qwen2.5-0.5B) as a bare decoder, in float32; never touches the hub."""
+    if not local_dir:
+        raise ModelFilesError("the paper LM preset needs pretrained_dir: a local Qwen2.5-0.5B folder")
+    try:
+        return Qwen2Model.from_pretrained(local_dir, local_files_only=True, dtype=torch.float32)
+    except OSError as err:
+        raise ModelFilesError(f"cannot load a Qwen2 model from {local_dir}: {err}") from err
+
+
+class SpeechLM(nn.Module):
+    def __init__(self, cfg: LMConfig, backbone: Qwen2Model):
+        super().__init__()
+        self.cfg = cfg
+        self.backbone = backbone
+        hidden = backbone.config.hidden_size
+        self.speech_embed = nn.Embedding(cfg.speech_vocab_size, hidden)
+        self.special_embed = nn.Embedding(NUM_SPECIAL, hidden)
+        self.speech_head = nn.Linear(hidden, cfg.head_size)
+        for table in (self.speech_embed, self.special_embed, self.speech_head):
+            nn.init.normal_(table.weight, std=cfg.init_std)
+        nn.init.zeros_(self.speech_head.bias)
+
+    @classmethod
+    def from_config(cls, cfg: LMConfig) -> SpeechLM:
+        """Fresh model. `paper` loads pretrained weights from `cfg.pretrained_dir`; a config that carries a
+        saved `backbone` dict rebuilds that shape with random weights (for loading a state dict next)."""
+        if cfg.backbone is not None:
+            backbone = Qwen2Model(Qwen2Config.from_dict(cfg.backbone))
+        elif cfg.preset == "paper":
+            backbone = load_pretrained_backbone(cfg.pretrained_dir)
+        else:
+            backbone = Qwen2Model(tiny_backbone_config(cfg))
+        cfg = replace(cfg, backbone=backbone.config.to_dict(), text_vocab_size=backbone.config.vocab_size)
+        return cls(cfg, backbone)
+
+    @property
+    def text_embed(self) -> nn.Embedding:
+        return self.backbone.embed_tokens
+
+    def embed(self, ids: torch.Tensor, kinds: torch.Tensor) -> torch.Tensor:
+        """(B, L) ids + kinds -> (B, L, H); each kind looks up its own table, padding stays zero."""
+        tables = {KIND_TEXT: self.text_embed, KIND_SPEECH: self.speech_embed, KIND_SPECIAL: self.special_embed}
+        first = int(kinds.view(-1)[0])
+        if first in tables and bool((kinds == first).all()):  # a decoding step: one plain lookup
+            return tables[first](ids)
+        out = self.speech_embed.weight.new_zeros(*ids.shape, self.speech_embed.embedding_dim)
+        for kind, table in tables.items():
+            where = kinds == kind
+            if where.any():
+                out[where] = table(ids[where])
+        return out
+
+    def run(self, embeds, attention_mask, position_ids, cache=None):
+        """Backbone pass; returns (hidden states, cache)."""
+        if bool(attention_mask.all()):
+            # No padding: attention takes its plain causal path instead of building a mask every step.
+            attention_mask = None
+        out = self.backbone(
+            inputs_embeds=embeds,
+            attention_mask=attention_mask,
+            position_ids=position_ids,
+            cache=cache,
+            use_cache=cache is not None,
+        )
+        return out.last_hidden_state, out.cache
+
+    def _logits_and_labels(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
+        device = self.speech_embed.weight.device
+        packed = {k: v.to(device) for k, v in pad_rows(rows_from_batch(batch, self.cfg.eos_label), "right").items()}
+        hidden, _ = self.run(self.embed(packed["ids"], packed["kinds"]), packed["attention_mask"],
+                             packed["position_ids"])
+        labels = packed["labels"]
+        scored = labels != IGNORE_INDEX
+        # The head runs only where there is a label: most positions are text / prompt.
+        return self.speech_head(hidden[scored]), labels[scored]
+
+    def forward(self, batch: dict) -> dict[str, torch.Tensor]:
+        """{"loss": mean cross-entropy over the target speech tokens + eos, "acc": top-1 accuracy on them}
+        (the dict every stage returns to deepasmr.train's StageModule)."""
+        logits, labels = self._logits_and_labels(batch)
+        loss = F.cross_entropy(logits.float(), labels)
+        acc = (logits.detach().argmax(dim=-1) == labels).float().mean()
+        return {"loss": loss, "acc": acc}
+
+    @torch.no_grad()
+    def score(self, batch: dict) -> dict[str, float]:
+        """Teacher-forced sums for evaluation: summed NLL, correct top-1 predictions, scored tokens."""
+        logits, labels = self._logits_and_labels(batch)
+        nll = F.cross_entropy(logits.float(), labels, reduction="sum")
+        correct = (logits.argmax(dim=-1) == labels).sum()
+        return {"nll_sum": float(nll), "correct": int(correct), "count": int(labels.numel())}
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())

@@ -1,0 +1,74 @@
+"""Next-token choice: greedy, or top-k / top-p sampling with CosyVoice 2's repetition-aware sampling (RAS).
+
+RAS: draw from the top-k / top-p nucleus; if the drawn token already occurs at least `ras_window * ras_tau`
+times among the last `ras_window` generated tokens, draw again from the *full* distribution. Speech-token LMs
+loop on short patterns (silence, a held vowel) when sampling stays inside a narrow nucleus; the occasional
+wide draw breaks the loop without flattening every step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass
+class DecodeConfig:
+    greedy: bool = False
+    temperature: float = 1.0
+    top_k: int = 25
+    top_p: float = 0.8
+    ras_window: int = 10
+    ras_tau: float = 0.1
+    # Hard cap on generated tokens, on top of the per-text bound of LMConfig.max_tokens_per_text.
+    max_new_tokens: int | None = None
+
+    def __post_init__(self):
+        if self.temperature <= 0:
+            raise ValueError("temperature must be > 0 (use greedy=True for argmax decoding)")
+        if not 0 < self.top_p <= 1:
+            raise ValueError("top_p must be in (0, 1]")
+
+
+def nucleus_logits(logits: torch.Tensor, top_k: int, top_p: float) -> torch.Tensor:
+    """(V,) logits with everything outside the top-k and the top-p mass set to -inf (top-1 always kept)."""
+    # topk instead of a full sort: decoding is per-step-overhead bound and V is the whole codebook.
+    k = top_k if 0 < top_k < logits.numel() else logits.numel()
+    top_logits, order = logits.topk(k)
+    probs = logits.softmax(dim=-1)[order]
+    # Keep a token while the mass *before* it is below top_p, so the token crossing top_p is kept too.
+    keep = probs.cumsum(dim=-1) - probs < top_p
+    keep[0] = True
+    out = torch.full_like(logits, float("-inf"))
+    out[order[keep]] = top_logits[keep]
+    return out
+
+
+def _draw(logits: torch.Tensor, generator: torch.Generator | None) -> int:
+    probs = logits.float().softmax(dim=-1)
+    if generator is not None:
+        probs = probs.to(generator.device)  # a CPU generator can drive a model on another device
+    return int(torch.multinomial(probs, 1, generator=generator))
+
+
+def repeats_too_often(token: int, history: Sequence[int], window: int, tau: float) -> bool:
+    recent = history[-window:] if window > 0 else []
+    return window > 0 and sum(1 for t in recent if t == token) >= window * tau
+
+
+def choose_token(
+    logits: torch.Tensor,
+    history: Sequence[int],
+    cfg: DecodeConfig,
+    generator: torch.Generator | None = None,
+) -> int:
+    """One next token from (V,) logits given the tokens generated so far for this sequence."""
+    if cfg.greedy:
+        return int(logits.argmax())
+    scaled = logits / cfg.temperature
+    token = _draw(nucleus_logits(scaled, cfg.top_k, cfg.top_p), generator)
+    if repeats_too_often(token, history, cfg.ras_window, cfg.ras_tau):
+        token = _draw(scaled, generator)
+    return token

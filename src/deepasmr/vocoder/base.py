@@ -1,0 +1,112 @@
+"""The vocoder interface (mel -> waveform) and a registry of vocoder kinds.
+
+Every kind turns a log-mel made by `deepasmr.audio.log_mel` with its `mel_config` into a waveform at
+`sample_rate`. Kinds register themselves with `register_vocoder`; `load_vocoder` builds one from a
+`VocoderConfig`. Only the kind the user names is built: there is no silent fallback between kinds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+
+from deepasmr.audio.features import MEL_PRESETS, MelConfig
+
+DEFAULT_KIND = "hifigan"
+
+
+@dataclass(frozen=True)
+class VocoderConfig:
+    """Which vocoder to build. `weights=None` means the kind's shipped weights (if it has any)."""
+
+    kind: str = DEFAULT_KIND
+    mel_preset: str = "tiny"
+    # Model-size preset for trainable kinds (e.g. Vocos 'paper'); ignored by kinds with a fixed design.
+    model_preset: str | None = None
+    weights: str | Path | None = None
+    device: str = "cpu"
+    # Extra per-kind options (e.g. Griffin-Lim iterations).
+    options: dict = field(default_factory=dict)
+
+    @property
+    def mel(self) -> MelConfig:
+        if self.mel_preset not in MEL_PRESETS:
+            raise ValueError(f"unknown mel preset {self.mel_preset!r}; choose from {sorted(MEL_PRESETS)}")
+        return MEL_PRESETS[self.mel_preset]
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        out["weights"] = None if self.weights is None else str(self.weights)
+        return out
+
+
+class Vocoder:
+    """Base class: subclasses set `mel_config` and implement `_synthesize(mel[B, n_mels, T]) -> [B, samples]`."""
+
+    kind: str = ""
+    mel_config: MelConfig
+
+    @property
+    def sample_rate(self) -> int:
+        return self.mel_config.sample_rate
+
+    @property
+    def hop_length(self) -> int:
+        return self.mel_config.hop_length
+
+    def _synthesize(self, mel: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    @torch.inference_mode()
+    def generate(self, mel: torch.Tensor) -> torch.Tensor:
+        """(n_mels, T) or (B, n_mels, T) log-mel -> (samples,) or (B, samples) waveform in [-1, 1]."""
+        mel = torch.as_tensor(mel, dtype=torch.float32)
+        squeeze = mel.dim() == 2
+        if squeeze:
+            mel = mel.unsqueeze(0)
+        if mel.dim() != 3 or mel.shape[1] != self.mel_config.n_mels:
+            raise ValueError(
+                f"{self.kind} vocoder expects a (batch?, {self.mel_config.n_mels}, frames) log-mel, "
+                f"got shape {tuple(mel.shape)}"
+            )
+        wav = self._synthesize(mel)
+        return wav[0] if squeeze else wav
+
+
+VocoderFactory = Callable[[VocoderConfig], Vocoder]
+_REGISTRY: dict[str, VocoderFactory] = {}
+
+
+def register_vocoder(kind: str) -> Callable[[VocoderFactory], VocoderFactory]:
+    """Decorator: make `load_vocoder(VocoderConfig(kind=...))` build this kind."""
+
+    def wrap(factory: VocoderFactory) -> VocoderFactory:
+        _REGISTRY[kind] = factory
+        return factory
+
+    return wrap
+
+
+def vocoder_kinds() -> list[str]:
+    _import_builtin_kinds()
+    return sorted(_REGISTRY)
+
+
+def _import_builtin_kinds() -> None:
+    # Importing the modules runs their @register_vocoder decorators.
+    from deepasmr.vocoder import griffinlim, hifigan, vocos  # noqa: F401
+
+
+def load_vocoder(config: VocoderConfig | str | None = None) -> Vocoder:
+    """Build the vocoder `config` names (a kind name alone uses that kind's defaults)."""
+    if config is None:
+        config = VocoderConfig()
+    elif isinstance(config, str):
+        config = VocoderConfig(kind=config)
+    _import_builtin_kinds()
+    if config.kind not in _REGISTRY:
+        raise ValueError(f"unknown vocoder kind {config.kind!r}; choose from {sorted(_REGISTRY)}")
+    return _REGISTRY[config.kind](config)

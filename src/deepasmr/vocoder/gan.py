@@ -1,0 +1,201 @@
+"""GAN training of a mel -> waveform generator (Vocos-style or a HiFi-GAN to fine-tune).
+
+Losses (HiFi-GAN / Vocos recipe):
+- reconstruction: L1 between log-mels of output and target (the shared mel definition) plus a
+  multi-resolution STFT loss (spectral convergence + log-magnitude L1), which also sees the band
+  above the mel's fmax where breath noise of whisper lives;
+- adversarial (hinge, as in Vocos) from a multi-period discriminator (periodic structure: voicing)
+  and a multi-resolution spectrogram discriminator (full-band texture: noise, breath);
+- feature matching on the discriminators' intermediate maps.
+
+`forward(batch) -> {"loss": ...}` fits the project's one-optimizer training entry: the loss sums the
+generator's and the discriminators' losses, with graphs arranged so that each side's parameters only get
+gradients from its own loss (reconstruction only until `adversarial_start` steps).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils.parametrizations import weight_norm
+
+from deepasmr.audio.features import MelConfig, log_mel
+
+# HiFi-GAN's discriminator activation slope.
+LRELU_SLOPE = 0.1
+
+
+@dataclass(frozen=True)
+class GANConfig:
+    periods: tuple[int, ...] = (2, 3, 5, 7, 11)
+    period_channels: tuple[int, ...] = (32, 128, 512, 1024)
+    # (n_fft, hop) per spectrogram discriminator / STFT loss resolution.
+    resolutions: tuple[tuple[int, int], ...] = ((2048, 512), (1024, 256), (512, 128))
+    spec_channels: int = 32
+    # Loss weights: mel 45 as in HiFi-GAN/Vocos; feature matching 2 as in HiFi-GAN.
+    mel_weight: float = 45.0
+    stft_weight: float = 1.0
+    adv_weight: float = 1.0
+    fm_weight: float = 2.0
+    # Train on reconstruction alone first so the discriminators meet plausible audio.
+    adversarial_start: int = 0
+
+
+class PeriodDiscriminator(nn.Module):
+    """Folds the wave into (T / p, p) and runs 2-D convs along time: sees period-p structure."""
+
+    KERNEL, STRIDE = 5, 3
+
+    def __init__(self, period: int, channels: tuple[int, ...]):
+        super().__init__()
+        self.period = period
+        chans = (1, *channels)
+        pad = (self.KERNEL // 2, 0)
+        self.convs = nn.ModuleList(
+            weight_norm(nn.Conv2d(c_in, c_out, (self.KERNEL, 1), (self.STRIDE, 1), padding=pad))
+            for c_in, c_out in zip(chans[:-1], chans[1:], strict=True)
+        )
+        self.convs.append(weight_norm(nn.Conv2d(chans[-1], chans[-1], (self.KERNEL, 1), padding=pad)))
+        self.post = weight_norm(nn.Conv2d(chans[-1], 1, (3, 1), padding=(1, 0)))
+
+    def forward(self, wav: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        b, t = wav.shape
+        if t % self.period:
+            wav = F.pad(wav, (0, self.period - t % self.period), mode="reflect")
+        x = wav.view(b, 1, -1, self.period)
+        feats = []
+        for conv in self.convs:
+            x = F.leaky_relu(conv(x), LRELU_SLOPE)
+            feats.append(x)
+        x = self.post(x)
+        feats.append(x)
+        return x.flatten(1), feats
+
+
+class SpectrogramDiscriminator(nn.Module):
+    """2-D convs over one resolution's log-magnitude spectrogram (full band, up to Nyquist)."""
+
+    def __init__(self, n_fft: int, hop: int, channels: int):
+        super().__init__()
+        self.n_fft, self.hop = n_fft, hop
+        self.register_buffer("window", torch.hann_window(n_fft), persistent=False)
+        specs = [((7, 5), (2, 2)), ((5, 3), (2, 1)), ((5, 3), (2, 1)), ((3, 3), (1, 1))]
+        layers, c_in = [], 1
+        for kernel, stride in specs:
+            pad = (kernel[0] // 2, kernel[1] // 2)
+            layers.append(weight_norm(nn.Conv2d(c_in, channels, kernel, stride, padding=pad)))
+            c_in = channels
+        self.convs = nn.ModuleList(layers)
+        self.post = weight_norm(nn.Conv2d(channels, 1, (3, 3), padding=(1, 1)))
+
+    def forward(self, wav: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        spec = torch.stft(wav, self.n_fft, self.hop, window=self.window, return_complex=True).abs()
+        x = torch.log1p(spec).unsqueeze(1)  # (B, 1, freq, frames)
+        feats = []
+        for conv in self.convs:
+            x = F.leaky_relu(conv(x), LRELU_SLOPE)
+            feats.append(x)
+        x = self.post(x)
+        feats.append(x)
+        return x.flatten(1), feats
+
+
+def stft_loss(fake: torch.Tensor, real: torch.Tensor, resolutions: tuple[tuple[int, int], ...]) -> torch.Tensor:
+    """Multi-resolution STFT loss: spectral convergence + L1 of log magnitudes, averaged."""
+    total = fake.new_zeros(())
+    for n_fft, hop in resolutions:
+        window = torch.hann_window(n_fft, device=fake.device)
+        mags = [torch.stft(w, n_fft, hop, window=window, return_complex=True).abs() for w in (fake, real)]
+        f_mag, r_mag = (m.clamp_min(1e-7) for m in mags)
+        convergence = torch.linalg.norm(r_mag - f_mag) / torch.linalg.norm(r_mag).clamp_min(1e-7)
+        total = total + convergence + F.l1_loss(f_mag.log(), r_mag.log())
+    return total / len(resolutions)
+
+
+class VocoderGAN(nn.Module):
+    """Generator + discriminators + losses. Batch: {"wav": (B, samples)} at the mel's sample rate, with
+    samples a multiple of the hop; optional {"mel": (B, n_mels, frames)} (else computed from wav)."""
+
+    def __init__(self, generator: nn.Module, mel: MelConfig, cfg: GANConfig = GANConfig()):
+        super().__init__()
+        self.generator, self.mel_config, self.cfg = generator, mel, cfg
+        self.discriminators = nn.ModuleList(PeriodDiscriminator(p, cfg.period_channels) for p in cfg.periods)
+        self.discriminators.extend(
+            SpectrogramDiscriminator(n_fft, hop, cfg.spec_channels) for n_fft, hop in cfg.resolutions
+        )
+        self.register_buffer("step", torch.zeros((), dtype=torch.long))
+
+    def _pair(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
+        real = batch["wav"]
+        mel = batch.get("mel")
+        if mel is None:
+            mel = log_mel(real, self.mel_config)
+        fake = self.generator(mel)
+        n = min(fake.shape[-1], real.shape[-1])
+        return fake[..., :n], real[..., :n]
+
+    def _discriminate(self, wav: torch.Tensor) -> list[tuple[torch.Tensor, list[torch.Tensor]]]:
+        return [d(wav) for d in self.discriminators]
+
+    @property
+    def adversarial(self) -> bool:
+        return int(self.step) >= self.cfg.adversarial_start
+
+    def reconstruction_loss(self, fake: torch.Tensor, real: torch.Tensor) -> tuple[torch.Tensor, dict]:
+        mel_l1 = F.l1_loss(log_mel(fake, self.mel_config), log_mel(real, self.mel_config))
+        stft = stft_loss(fake, real, self.cfg.resolutions)
+        loss = self.cfg.mel_weight * mel_l1 + self.cfg.stft_weight * stft
+        return loss, {"mel_l1": mel_l1.detach(), "stft": stft.detach()}
+
+    def discriminator_loss(self, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+        """Hinge loss; `fake` is detached so only the discriminators learn from it."""
+        outs = zip(self._discriminate(real), self._discriminate(fake.detach()), strict=True)
+        total = sum(F.relu(1 - r).mean() + F.relu(1 + f).mean() for (r, _), (f, _) in outs)
+        return total / len(self.discriminators)
+
+    def adversarial_loss(self, fake: torch.Tensor, real: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Generator's hinge + feature-matching losses with the discriminators frozen: their weights do
+        not require grad while this graph is built, so backward only reaches the generator."""
+        self.discriminators.requires_grad_(False)
+        try:
+            with torch.no_grad():
+                real_out = self._discriminate(real)
+            fake_out = self._discriminate(fake)
+        finally:
+            self.discriminators.requires_grad_(True)
+        adv = sum(F.relu(1 - logits).mean() for logits, _ in fake_out) / len(fake_out)
+        fm = sum(
+            F.l1_loss(f, r)
+            for (_, f_feats), (_, r_feats) in zip(fake_out, real_out, strict=True)
+            for f, r in zip(f_feats, r_feats, strict=True)
+        ) / len(fake_out)
+        return adv, fm
+
+    def forward(self, batch: dict) -> dict:
+        """One GAN step's losses for a single optimizer over all parameters (the training entry's
+        contract): "loss" = generator loss + discriminator loss, built so that each network's
+        parameters only receive gradients from its own loss (simultaneous, not alternating, updates)."""
+        fake, real = self._pair(batch)
+        loss_g, logs = self.reconstruction_loss(fake, real)
+        loss = loss_g
+        if self.adversarial:
+            adv, fm = self.adversarial_loss(fake, real)
+            loss_g = loss_g + self.cfg.adv_weight * adv + self.cfg.fm_weight * fm
+            loss_d = self.discriminator_loss(fake, real)
+            loss = loss_g + loss_d
+            logs.update(adv=adv.detach(), fm=fm.detach(), loss_d=loss_d.detach())
+        if self.training:
+            self.step += 1
+        return {"loss": loss, "loss_g": loss_g.detach(), **logs}
+
+
+def random_segments(wav: torch.Tensor, segment: int, hop: int, generator: torch.Generator | None = None):
+    """Crop (B, samples) to a random hop-aligned `segment`-sample window (zero-padded if shorter)."""
+    segment -= segment % hop
+    if wav.shape[-1] < segment:
+        return F.pad(wav, (0, segment - wav.shape[-1]))
+    starts = torch.randint(0, (wav.shape[-1] - segment) // hop + 1, (wav.shape[0],), generator=generator) * hop
+    return torch.stack([w[s : s + segment] for w, s in zip(wav, starts.tolist(), strict=True)])

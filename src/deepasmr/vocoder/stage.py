@@ -1,0 +1,175 @@
+"""The vocoder's entry in the training registry: `deepasmr train vocoder [--config X.yaml]`.
+
+Trains a Vocos-style generator from scratch (`model.generator: vocos`) or fine-tunes the pretrained
+HiFi-GAN universal generator (`model.generator: hifigan`, e.g. on the ASMR half of the corpus with
+`data.styles: [asmr]`), with the GAN losses of `deepasmr.vocoder.gan` through the one-optimizer
+`forward(batch) -> {"loss": ...}` contract. Items are random hop-aligned waveform crops.
+Registering it takes one line in deepasmr/train/registry.py: "vocoder": "deepasmr.vocoder.stage:SPEC".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import torch
+from torch.utils.data import Dataset
+
+from deepasmr.train.config import BatchConfig, OptimConfig, TrainerConfig
+from deepasmr.train.data import FrameDataModule
+from deepasmr.train.registry import StageSpec
+from deepasmr.vocoder.gan import GANConfig
+
+
+@dataclass
+class VocoderDataConfig:
+    manifest: str = "corpus/small/manifest.jsonl"
+    train_splits: tuple[str, ...] = ("train",)
+    val_splits: tuple[str, ...] = ("dev",)
+    styles: tuple[str, ...] = ("normal", "asmr")
+    # Crop length in mel frames (64 x 256 = 16,384 samples at 22.05 kHz, HiFi-GAN/Vocos' usual size).
+    segment_frames: int = 64
+
+
+@dataclass
+class VocoderModelConfig:
+    generator: str = "vocos"  # vocos | hifigan
+    preset: str = "tiny"  # VOCOS_PRESETS key (vocos only)
+    # Width overrides for vocos (0 = the preset's value), e.g. for a quick smoke run.
+    dim: int = 0
+    intermediate_dim: int = 0
+    num_layers: int = 0
+    init_weights: str | None = None  # hifigan: 'universal' (shipped) or a checkpoint path
+    gan: GANConfig = field(default_factory=GANConfig)
+
+
+@dataclass
+class VocoderTrainConfig:
+    trainer: TrainerConfig = field(default_factory=lambda: TrainerConfig(
+        out_dir="runs/vocoder/tiny", max_steps=20_000, ckpt_every_n_steps=500, log_every_n_steps=10,
+        val_every_n_steps=1000, grad_clip=0.0, num_threads=1))
+    # HiFi-GAN/Vocos: AdamW 2e-4, betas (0.8, 0.99), little decay.
+    optim: OptimConfig = field(default_factory=lambda: OptimConfig(
+        lr=2e-4, betas=(0.8, 0.99), weight_decay=0.0, warmup_steps=0, schedule="constant"))
+    batch: BatchConfig = field(default_factory=lambda: BatchConfig(max_frames=8 * 64))
+    data: VocoderDataConfig = field(default_factory=VocoderDataConfig)
+    model: VocoderModelConfig = field(default_factory=VocoderModelConfig)
+
+
+def _mel_preset(cfg: VocoderTrainConfig) -> str:
+    from deepasmr.vocoder.vocos import VOCOS_PRESETS
+
+    return "tiny" if cfg.model.generator == "hifigan" else VOCOS_PRESETS[cfg.model.preset].mel_preset
+
+
+class WaveCrops(Dataset):
+    """Whole utterances in memory (fp16); each access returns a fresh random crop of `segment` samples."""
+
+    def __init__(self, rows: list[dict], sample_rate: int, segment: int, hop: int, seed: int) -> None:
+        from deepasmr.audio import load_audio
+
+        self.waves = [torch.from_numpy(load_audio(r["path"], sample_rate, trim=False)[0]).half() for r in rows]
+        self.ids = [r["id"] for r in rows]
+        self.segment, self.hop = segment, hop
+        self.lengths = [segment // hop] * len(rows)  # every item costs one crop of frames
+        # Own generator: crops must not draw from the global RNG that exact resume restores.
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def __len__(self) -> int:
+        return len(self.waves)
+
+    def __getitem__(self, i: int) -> tuple[str, torch.Tensor]:
+        from deepasmr.vocoder.gan import random_segments
+
+        crop = random_segments(self.waves[i].float()[None], self.segment, self.hop, self.generator)[0]
+        return self.ids[i], crop
+
+
+class VocoderDataModule(FrameDataModule):
+    def __init__(self, cfg: VocoderTrainConfig) -> None:
+        from deepasmr.audio import MEL_PRESETS
+
+        super().__init__(cfg.batch, cfg.trainer.seed)
+        self.cfg = cfg
+        self.mel_cfg = MEL_PRESETS[_mel_preset(cfg)]
+
+    def _set(self, splits: tuple[str, ...]) -> WaveCrops | None:
+        from deepasmr.data.manifest import read_manifest
+
+        data = self.cfg.data
+        root = Path(data.manifest).parent
+        rows = [{**r, "path": str(root / r["path"])} for r in read_manifest(data.manifest)
+                if r["split"] in splits and r["style"] in data.styles]
+        if not rows:
+            return None
+        hop = self.mel_cfg.hop_length
+        return WaveCrops(rows, self.mel_cfg.sample_rate, data.segment_frames * hop, hop, self.seed)
+
+    def build_datasets(self):
+        return self._set(self.cfg.data.train_splits), self._set(self.cfg.data.val_splits)
+
+    def collate(self, items):
+        ids, crops = zip(*items, strict=True)
+        wav = torch.stack(crops)
+        return {"ids": list(ids), "wav": wav, "batch_size": len(ids),
+                "seconds": wav.numel() / self.mel_cfg.sample_rate}
+
+
+def build_data(cfg: VocoderTrainConfig) -> VocoderDataModule:
+    return VocoderDataModule(cfg)
+
+
+def build_model(cfg: VocoderTrainConfig, dm: VocoderDataModule):
+    from deepasmr.vocoder.gan import VocoderGAN
+
+    if cfg.model.generator == "hifigan":
+        from deepasmr.vocoder.hifigan import load_generator
+
+        generator = load_generator(cfg.model.init_weights).train()
+    else:
+        from deepasmr.vocoder.vocos import VOCOS_PRESETS, VocosGenerator
+
+        m = cfg.model
+        sizes = {"dim": m.dim, "intermediate_dim": m.intermediate_dim, "num_layers": m.num_layers}
+        generator = VocosGenerator(replace(VOCOS_PRESETS[m.preset], **{k: v for k, v in sizes.items() if v}))
+    return VocoderGAN(generator, dm.mel_cfg, cfg.model.gan)
+
+
+def export(model, cfg: VocoderTrainConfig, dm, out_dir: Path) -> None:
+    """Vocos: a folder `load_vocoder(VocoderConfig(kind='vocos', weights=out_dir))` reads. HiFi-GAN: a
+    plain generator state dict that `VocoderConfig(kind='hifigan', weights=...)` reads."""
+    generator = model.generator.cpu().float().eval()
+    if cfg.model.generator == "hifigan":
+        out_dir.mkdir(parents=True, exist_ok=True)
+        torch.save({"generator": generator.state_dict()}, out_dir / "generator.pth")
+    else:
+        from deepasmr.vocoder.vocos import save_vocos
+
+        save_vocos(generator, out_dir)
+
+
+def tiny() -> VocoderTrainConfig:
+    return VocoderTrainConfig()
+
+
+def paper() -> VocoderTrainConfig:
+    return VocoderTrainConfig(
+        trainer=TrainerConfig(out_dir="runs/vocoder/paper", max_steps=1_000_000, ckpt_every_n_steps=5000,
+                              val_every_n_steps=5000, grad_clip=0.0, devices="auto", strategy="ddp"),
+        batch=BatchConfig(max_frames=16 * 32, num_workers=4),
+        data=VocoderDataConfig(manifest="corpus/v1/manifest.jsonl", segment_frames=32),
+        model=VocoderModelConfig(preset="paper"),
+    )
+
+
+PRESETS = {"tiny": tiny, "paper": paper}
+
+SPEC = StageSpec(
+    name="vocoder",
+    config_cls=VocoderTrainConfig,
+    presets=PRESETS,
+    build_data=build_data,
+    build_model=build_model,
+    export=export,
+    description="GAN vocoder: Vocos-style ConvNeXt + iSTFT from scratch, or fine-tune the HiFi-GAN universal",
+)

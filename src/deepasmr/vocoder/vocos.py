@@ -1,0 +1,185 @@
+"""A Vocos-style vocoder (Siuzdak, 2023) we can train: ConvNeXt backbone at the mel frame rate, then an
+inverse-STFT head that predicts a full-band magnitude and phase per frame.
+
+Why this design for whisper: there is no F0-driven excitation (unlike NSF-HiFiGAN in CosyVoice 2), so
+nothing pushes unvoiced frames towards periodicity, and the iSTFT head covers the whole band up to
+Nyquist. No weights ship: `kind='vocos'` needs a trained folder (`save_vocos`) unless asked for an
+untrained model (`options={'untrained': True}`, for training and tests).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from deepasmr.audio.features import MEL_PRESETS, MelConfig
+from deepasmr.errors import ModelFilesError
+from deepasmr.vocoder.base import Vocoder, VocoderConfig, register_vocoder
+
+CONFIG_NAME = "vocos.json"
+WEIGHTS_NAME = "vocos.safetensors"
+
+
+@dataclass(frozen=True)
+class VocosConfig:
+    mel_preset: str = "paper"
+    dim: int = 512
+    intermediate_dim: int = 1536
+    num_layers: int = 8
+    kernel_size: int = 7
+    # exp() of the predicted log-magnitude is clipped here so an early-training spike cannot overflow.
+    max_magnitude: float = 1e2
+    layer_norm_eps: float = 1e-6
+
+    @property
+    def mel(self) -> MelConfig:
+        return MEL_PRESETS[self.mel_preset]
+
+    @property
+    def layer_scale_init(self) -> float:
+        # Vocos: small residual branches at init (1 / depth) keep the deep stack stable.
+        return 1.0 / self.num_layers
+
+
+VOCOS_PRESETS: dict[str, VocosConfig] = {
+    # Vocos' published 24 kHz size (512 dim, 1536 hidden, 8 blocks) on the paper mel (24 kHz, hop 480).
+    "paper": VocosConfig(),
+    # Same design on the tiny (22.05 kHz, hop 256) mel: a candidate to replace/fine-tune against HiFi-GAN.
+    "tiny": VocosConfig(mel_preset="tiny", dim=256, intermediate_dim=768, num_layers=6),
+}
+
+
+class ConvNeXtBlock(nn.Module):
+    """Depthwise conv -> LayerNorm -> pointwise MLP (GELU) -> layer scale, residual. Keeps length."""
+
+    def __init__(self, cfg: VocosConfig):
+        super().__init__()
+        self.dwconv = nn.Conv1d(cfg.dim, cfg.dim, cfg.kernel_size, padding=cfg.kernel_size // 2, groups=cfg.dim)
+        self.norm = nn.LayerNorm(cfg.dim, eps=cfg.layer_norm_eps)
+        self.pwconv1 = nn.Linear(cfg.dim, cfg.intermediate_dim)
+        self.pwconv2 = nn.Linear(cfg.intermediate_dim, cfg.dim)
+        self.gamma = nn.Parameter(torch.full((cfg.dim,), cfg.layer_scale_init))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, dim, T)
+        h = self.norm(self.dwconv(x).transpose(1, 2))
+        h = self.pwconv2(F.gelu(self.pwconv1(h))) * self.gamma
+        return x + h.transpose(1, 2)
+
+
+class ISTFT(nn.Module):
+    """Inverse STFT with "same" padding: T frames -> exactly T * hop samples, aligned with our log-mel
+    (which pads (n_fft - hop) / 2 on each side and does not centre). torch.istft(center=True) would give
+    (T - 1) * hop samples instead."""
+
+    def __init__(self, n_fft: int, hop: int):
+        super().__init__()
+        self.n_fft, self.hop = n_fft, hop
+        self.register_buffer("window", torch.hann_window(n_fft), persistent=False)
+
+    def forward(self, spec: torch.Tensor) -> torch.Tensor:  # (B, n_fft // 2 + 1, T) complex
+        frames = torch.fft.irfft(spec, n=self.n_fft, dim=1) * self.window[None, :, None]
+        n_frames = frames.shape[-1]
+        length = (n_frames - 1) * self.hop + self.n_fft
+
+        def overlap_add(x: torch.Tensor) -> torch.Tensor:
+            return F.fold(x, output_size=(1, length), kernel_size=(1, self.n_fft), stride=(1, self.hop))[:, 0, 0]
+
+        wav = overlap_add(frames)
+        envelope = overlap_add(self.window.square()[None, :, None].expand(1, -1, n_frames))
+        pad = (self.n_fft - self.hop) // 2
+        wav, envelope = wav[:, pad : length - pad], envelope[:, pad : length - pad]
+        # The window-square envelope is positive everywhere inside the trimmed span (hop <= n_fft / 2).
+        return wav / envelope.clamp_min(torch.finfo(wav.dtype).tiny)
+
+
+class VocosGenerator(nn.Module):
+    """(B, n_mels, T) log-mel -> (B, T * hop) waveform."""
+
+    def __init__(self, cfg: VocosConfig = VocosConfig()):
+        super().__init__()
+        self.cfg = cfg
+        mel = cfg.mel
+        self.embed = nn.Conv1d(mel.n_mels, cfg.dim, cfg.kernel_size, padding=cfg.kernel_size // 2)
+        self.norm_in = nn.LayerNorm(cfg.dim, eps=cfg.layer_norm_eps)
+        self.blocks = nn.ModuleList(ConvNeXtBlock(cfg) for _ in range(cfg.num_layers))
+        self.norm_out = nn.LayerNorm(cfg.dim, eps=cfg.layer_norm_eps)
+        self.head = nn.Linear(cfg.dim, mel.n_fft + 2)  # log-magnitude and phase of n_fft/2+1 bins
+        self.istft = ISTFT(mel.n_fft, mel.hop_length)
+        self.apply(self._init)
+
+    @staticmethod
+    def _init(module: nn.Module) -> None:
+        if isinstance(module, (nn.Conv1d, nn.Linear)):
+            nn.init.trunc_normal_(module.weight, std=0.02)
+            nn.init.zeros_(module.bias)
+
+    def forward(self, mel: torch.Tensor) -> torch.Tensor:
+        x = self.norm_in(self.embed(mel).transpose(1, 2)).transpose(1, 2)
+        for block in self.blocks:
+            x = block(x)
+        h = self.head(self.norm_out(x.transpose(1, 2))).transpose(1, 2)
+        log_mag, phase = h.chunk(2, dim=1)
+        magnitude = torch.exp(log_mag).clamp(max=self.cfg.max_magnitude)
+        spec = torch.polar(magnitude, phase)
+        return self.istft(spec)
+
+
+def save_vocos(model: VocosGenerator, folder: str | Path) -> Path:
+    """Write a loadable folder: vocos.json (the config) + vocos.safetensors."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / CONFIG_NAME).write_text(json.dumps(asdict(model.cfg), indent=2))
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(folder / WEIGHTS_NAME))
+    return folder
+
+
+def load_vocos(folder: str | Path, device: str = "cpu") -> VocosGenerator:
+    folder = Path(folder)
+    cfg_path, weights_path = folder / CONFIG_NAME, folder / WEIGHTS_NAME
+    for path in (cfg_path, weights_path):
+        if not path.is_file():
+            raise ModelFilesError(f"Vocos vocoder folder {folder} lacks {path.name} (write it with save_vocos)")
+    cfg = VocosConfig(**json.loads(cfg_path.read_text()))
+    model = VocosGenerator(cfg)
+    try:
+        model.load_state_dict(load_file(str(weights_path)))
+    except RuntimeError as err:
+        raise ModelFilesError(f"{weights_path}: weights do not fit {CONFIG_NAME} ({err})") from None
+    return model.to(device).eval()
+
+
+class VocosVocoder(Vocoder):
+    kind = "vocos"
+
+    def __init__(self, config: VocoderConfig):
+        if config.weights is not None:
+            self.model = load_vocos(config.weights, config.device)
+        elif config.options.get("untrained"):
+            preset = VOCOS_PRESETS[config.model_preset or config.mel_preset]
+            self.model = VocosGenerator(replace(preset, mel_preset=config.mel_preset)).to(config.device).eval()
+        else:
+            raise ModelFilesError(
+                "no trained Vocos weights ship with deepasmr: pass weights=FOLDER from a vocoder training run, "
+                "or use the pretrained kind='hifigan'"
+            )
+        if self.model.cfg.mel_preset != config.mel_preset:
+            raise ValueError(
+                f"these Vocos weights expect mel preset {self.model.cfg.mel_preset!r}, "
+                f"not {config.mel_preset!r}: set VocoderConfig(mel_preset=...) to match"
+            )
+        self.mel_config = self.model.cfg.mel
+        self.device = config.device
+
+    def _synthesize(self, mel: torch.Tensor) -> torch.Tensor:
+        return self.model(mel.to(self.device)).clamp(-1.0, 1.0).cpu()
+
+
+@register_vocoder("vocos")
+def _build(config: VocoderConfig) -> Vocoder:
+    return VocosVocoder(config)

@@ -1,0 +1,110 @@
+"""The trainable Vocos-style vocoder: paper preset at reduced width, iSTFT alignment, GAN step, save/load."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from deepasmr.audio import MEL_PRESETS, log_mel
+from deepasmr.errors import ModelFilesError
+from deepasmr.vocoder import VocoderConfig, load_vocoder
+from deepasmr.vocoder.gan import GANConfig, VocoderGAN, random_segments
+from deepasmr.vocoder.vocos import ISTFT, VOCOS_PRESETS, VocosGenerator, load_vocos, save_vocos
+
+SMALL = {"dim": 32, "intermediate_dim": 64, "num_layers": 2}
+SMALL_GAN = GANConfig(period_channels=(4, 8, 16, 16), spec_channels=4, resolutions=((512, 128), (256, 64)))
+
+
+def small_paper() -> VocosGenerator:
+    return VocosGenerator(replace(VOCOS_PRESETS["paper"], **SMALL))
+
+
+def test_paper_preset_matches_paper_mel():
+    cfg = VOCOS_PRESETS["paper"]
+    assert cfg.mel == MEL_PRESETS["paper"] and cfg.mel.sample_rate == 24_000
+    assert (cfg.dim, cfg.intermediate_dim, cfg.num_layers) == (512, 1536, 8)
+
+
+def test_istft_inverts_our_framing():
+    """A signal's own STFT (framed like log_mel: reflect pad (n_fft - hop) / 2, not centred) comes back
+    exactly through the "same"-padded iSTFT, away from the reflected edges."""
+    n_fft, hop = 64, 16
+    wav = torch.randn(2, 50 * hop)
+    pad = (n_fft - hop) // 2
+    padded = F.pad(wav.unsqueeze(1), (pad, pad), mode="reflect").squeeze(1)
+    spec = torch.stft(padded, n_fft, hop, window=torch.hann_window(n_fft), center=False, return_complex=True)
+    out = ISTFT(n_fft, hop)(spec)
+    assert out.shape == wav.shape
+    assert torch.allclose(out[:, n_fft:-n_fft], wav[:, n_fft:-n_fft], atol=1e-4)
+
+
+def test_paper_preset_forward_and_training_step():
+    torch.manual_seed(0)
+    gen = small_paper()
+    mel_cfg = gen.cfg.mel
+    assert gen(torch.zeros(1, mel_cfg.n_mels, 5)).shape == (1, 5 * mel_cfg.hop_length)
+    gan = VocoderGAN(gen, mel_cfg, SMALL_GAN).train()
+    opt = torch.optim.AdamW(gan.parameters(), lr=2e-4, betas=(0.8, 0.99))
+    wav = random_segments(0.1 * torch.randn(2, 8 * mel_cfg.hop_length + 7), 6 * mel_cfg.hop_length, mel_cfg.hop_length)
+    assert wav.shape == (2, 6 * mel_cfg.hop_length)
+    before = [p.detach().clone() for p in gan.parameters()]
+    out = gan({"wav": wav})
+    assert {"loss", "loss_g", "loss_d", "mel_l1", "stft", "adv", "fm"} <= set(out)
+    assert all(torch.isfinite(v) for v in out.values())
+    opt.zero_grad()
+    out["loss"].backward()
+    opt.step()
+    assert all(not torch.equal(b, p) for b, p in zip(before, gan.parameters(), strict=True) if p.grad is not None)
+    assert int(gan.step) == 1
+
+
+def test_each_network_gets_only_its_own_gradient():
+    """The joint loss must give the discriminators exactly the gradient of their own hinge loss."""
+    torch.manual_seed(0)
+    gen = small_paper()
+    gan = VocoderGAN(gen, gen.cfg.mel, SMALL_GAN)
+    wav = 0.1 * torch.randn(1, 4 * gen.cfg.mel.hop_length)
+    gan({"wav": wav})["loss"].backward()
+    joint = [p.grad.clone() for p in gan.discriminators.parameters()]
+    gan.zero_grad()
+    fake = gen(log_mel(wav, gen.cfg.mel))
+    gan.discriminator_loss(fake, wav).backward()
+    own = [p.grad for p in gan.discriminators.parameters()]
+    assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(joint, own, strict=True))
+    assert all(p.grad is None for p in gen.parameters())
+
+
+def test_reconstruction_only_phase_skips_discriminators():
+    gen = small_paper()
+    gan = VocoderGAN(gen, gen.cfg.mel, replace(SMALL_GAN, adversarial_start=10))
+    out = gan({"wav": 0.1 * torch.randn(1, 4 * gen.cfg.mel.hop_length)})
+    assert "loss_d" not in out and "adv" not in out
+
+
+def test_save_load_roundtrip_through_registry(tmp_path):
+    gen = small_paper().eval()
+    save_vocos(gen, tmp_path / "voc")
+    vocoder = load_vocoder(VocoderConfig(kind="vocos", mel_preset="paper", weights=tmp_path / "voc"))
+    mel = torch.randn(80, 4)
+    assert vocoder.sample_rate == 24_000
+    with torch.no_grad():
+        expected = gen(mel.unsqueeze(0))[0].clamp(-1, 1)
+    assert torch.allclose(vocoder.generate(mel), expected, atol=1e-6)
+    assert load_vocos(tmp_path / "voc").cfg == gen.cfg
+    with pytest.raises(ValueError, match="paper"):
+        load_vocoder(VocoderConfig(kind="vocos", mel_preset="tiny", weights=tmp_path / "voc"))
+
+
+def test_vocos_without_weights_is_an_error(tmp_path):
+    with pytest.raises(ModelFilesError, match="no trained Vocos weights"):
+        load_vocoder("vocos")
+    with pytest.raises(ModelFilesError, match="lacks"):
+        load_vocoder(VocoderConfig(kind="vocos", weights=tmp_path))
+
+
+def test_untrained_vocos_on_request():
+    vocoder = load_vocoder(VocoderConfig(kind="vocos", mel_preset="tiny", options={"untrained": True}))
+    assert vocoder.generate(torch.zeros(80, 3)).shape == (3 * 256,)
