@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +11,7 @@ import librosa
 import numpy as np
 import soundfile as sf
 
+from deepasmr.atomic import atomic_write
 from deepasmr.errors import AudioError
 
 SAVE_FORMATS = {".wav": "WAV", ".flac": "FLAC", ".ogg": "OGG"}
@@ -139,14 +139,7 @@ def save_audio(path: str | os.PathLike, wav: np.ndarray, sr: int) -> Path:
     wav = np.asarray(wav, dtype=np.float32)
     if wav.ndim != 1 or wav.size == 0 or not np.all(np.isfinite(wav)):
         raise AudioError(f"{path}: refusing to write empty, multi-channel or non-finite audio")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        subtype = "PCM_16" if fmt in ("WAV", "FLAC") else None
-        sf.write(tmp, np.clip(wav, -1.0, 1.0), sr, format=fmt, subtype=subtype)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    subtype = "PCM_16" if fmt in ("WAV", "FLAC") else None
+    return atomic_write(
+        path, lambda tmp: sf.write(tmp, np.clip(wav, -1.0, 1.0), sr, format=fmt, subtype=subtype), suffix=path.suffix
+    )

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from deepasmr.atomic import write_text_atomic
 from deepasmr.errors import DataError
 
 MANIFEST_KEYS = (
@@ -18,18 +18,6 @@ MANIFEST_KEYS = (
 STYLES = ("normal", "asmr")
 SPLITS = ("train", "dev", "test")
 LANGUAGES = ("en", "zh")
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_jsonl(path: Path, rows: Iterable[dict]) -> None:

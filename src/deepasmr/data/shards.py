@@ -15,8 +15,6 @@ Files are written atomically, so a killed extraction leaves whole shards; re-run
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from deepasmr.atomic import atomic_write
 from deepasmr.errors import DataError
 
 INDEX = "index.jsonl"
@@ -39,18 +38,6 @@ class ShardConfig:
 
 def _shard_name(i: int) -> str:
     return f"shard-{i:05d}.safetensors"
-
-
-def _atomic(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; bundle files are meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _speaker_embedder(enabled: bool):
@@ -117,7 +104,7 @@ def extract_shards(manifest: str | Path, model_dir: str | Path, out_dir: str | P
             "mel": tok_meta["mel"], "frames_per_token": int(np.prod(tok_meta["model"]["subsample_strides"])),
             "manifest": str(manifest), "speaker_embedding": "resemblyzer GE2E 256-d" if embed else None,
             "utterances_per_shard": cfg.utterances_per_shard}
-    _atomic(out / META, lambda t: Path(t).write_text(json.dumps(meta, indent=1, ensure_ascii=False)))
+    atomic_write(out / META, lambda t: Path(t).write_text(json.dumps(meta, indent=1, ensure_ascii=False)))
     chunks = [rows[i : i + cfg.utterances_per_shard] for i in range(0, len(rows), cfg.utterances_per_shard)]
     infos: list[dict] = []
     bar = tqdm(total=len(rows), desc="shards", unit="utt", disable=not progress)
@@ -133,12 +120,12 @@ def extract_shards(manifest: str | Path, model_dir: str | Path, out_dir: str | P
             tensors.update(t)
             chunk_infos.append({**info, "shard": _shard_name(n)})
             bar.update(1)
-        _atomic(out / _shard_name(n), lambda t, ts=tensors: save_file(ts, t))
-        _atomic(part, lambda t, ci=chunk_infos: Path(t).write_text(json.dumps(ci, ensure_ascii=False)))
+        atomic_write(out / _shard_name(n), lambda t, ts=tensors: save_file(ts, t))
+        atomic_write(part, lambda t, ci=chunk_infos: Path(t).write_text(json.dumps(ci, ensure_ascii=False)))
         infos += chunk_infos
     bar.close()
     text = "".join(json.dumps(i, ensure_ascii=False) + "\n" for i in infos)
-    _atomic(out / INDEX, lambda t: Path(t).write_text(text, encoding="utf-8"))
+    atomic_write(out / INDEX, lambda t: Path(t).write_text(text, encoding="utf-8"))
     return out / INDEX
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from deepasmr.atomic import write_text_atomic
 
 SYSTEM_LABELS = {"generated": "generated", "ground_truth": "ground truth"}
 # (result key, column title, shown as percent)
@@ -97,19 +98,12 @@ def plot_results(results: list[dict], out: str | os.PathLike, chart: ChartConfig
     return out
 
 
-def _write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
-
-
 def write_report(results: list[dict], out_dir: str | os.PathLike, stem: str = "eval") -> dict[str, Path]:
     """Write <stem>.json (everything, per utterance included), <stem>.md and <stem>.png into out_dir."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {"json": out_dir / f"{stem}.json", "md": out_dir / f"{stem}.md", "png": out_dir / f"{stem}.png"}
-    _write_text(paths["json"], json.dumps(results, indent=2, ensure_ascii=False))
-    _write_text(paths["md"], render_markdown(results))
+    write_text_atomic(paths["json"], json.dumps(results, indent=2, ensure_ascii=False))
+    write_text_atomic(paths["md"], render_markdown(results))
     plot_results(results, paths["png"])
     return paths

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import torch
 from safetensors.torch import load_file, save_file
 
+from deepasmr.atomic import atomic_write
 from deepasmr.errors import ModelFilesError
 from deepasmr.flow.config import FlowConfig
 from deepasmr.flow.decoder import FlowDecoder
@@ -26,21 +25,9 @@ def save_flow(model: FlowDecoder, out_dir: str | Path, dtype: torch.dtype = torc
     state = {k: v.detach().to("cpu", dtype if v.is_floating_point() else v.dtype).contiguous()
              for k, v in model.state_dict().items()}
     # Weights first, config last, each via temp file + rename: a reader never sees a half bundle part.
-    _atomic(out / WEIGHTS_NAME, lambda tmp: save_file(state, tmp))
-    _atomic(out / CONFIG_NAME, lambda tmp: Path(tmp).write_text(json.dumps(model.cfg.to_dict(), indent=1) + "\n"))
+    atomic_write(out / WEIGHTS_NAME, lambda tmp: save_file(state, tmp))
+    atomic_write(out / CONFIG_NAME, lambda tmp: Path(tmp).write_text(json.dumps(model.cfg.to_dict(), indent=1) + "\n"))
     return out
-
-
-def _atomic(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; bundle files are meant to be read by others
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def load_flow(bundle_dir: str | Path, device: str | torch.device = "cpu") -> FlowDecoder:

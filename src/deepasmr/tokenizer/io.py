@@ -5,12 +5,11 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import torch
 
+from deepasmr.atomic import atomic_write
 from deepasmr.audio import MEL_PRESETS
 from deepasmr.errors import ModelFilesError
 from deepasmr.tokenizer.config import TokenizerModelConfig
@@ -22,18 +21,6 @@ FORMAT = "deepasmr-tokenizer"
 NAME = "tokenizer"
 # fp16 weights are used only if at least this share of tokens comes out the same as with fp32.
 FP16_MIN_AGREEMENT = 0.99
-
-
-def _atomic_write(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; bundle files are meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def fp16_agreement(model: SpeechTokenizer, mels: list[torch.Tensor]) -> float:
@@ -72,8 +59,8 @@ def save_tokenizer(model: SpeechTokenizer, vocab: PhoneVocab, out_dir: str | Pat
         "dtype": "float16" if use_fp16 else "float32", "fp16_token_agreement": round(agreement, 5),
         **(extra or {}),
     }
-    _atomic_write(out / f"{name}.safetensors", lambda tmp: save_file(tensors, tmp, metadata={"format": FORMAT}))
-    _atomic_write(out / f"{name}.json", lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=1,
+    atomic_write(out / f"{name}.safetensors", lambda tmp: save_file(tensors, tmp, metadata={"format": FORMAT}))
+    atomic_write(out / f"{name}.json", lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=1,
                                                                                      ensure_ascii=False)))
     return out
 
