@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "deepasmr.data.cli",
     "deepasmr.eval.cli",
     "deepasmr.speaker.cli",
+    "deepasmr.pipeline.cli",
     "deepasmr.vocoder.cli",
     "deepasmr.tokenizer.cli",
     "deepasmr.train.cli",

@@ -13,6 +13,7 @@ import pytest
 from deepasmr.data.manifest import read_manifest
 from deepasmr.errors import DataError, DeepASMRError, ModelFilesError
 from deepasmr.speaker import pool as P
+from deepasmr.speaker import pool_build as B
 
 PER_STYLE = 6  # tiny corpus: 3 non-test speakers x 3 clips per style -> 2 per speaker, 1 left for queries
 
@@ -35,7 +36,7 @@ def _one_torch_thread():
 @pytest.fixture(scope="module")
 def pools_dir(tiny_corpus, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("pools") / "pools"
-    P.build_from_corpus(tiny_corpus, out, P.PoolConfig(per_style=PER_STYLE))
+    B.build_from_corpus(tiny_corpus, out, P.PoolConfig(per_style=PER_STYLE))
     return out
 
 
@@ -62,7 +63,7 @@ def test_corpus_pool_excludes_test_speakers_and_spans_styles(tiny_corpus, pools_
 
 def test_rebuild_is_deterministic_and_replaces_atomically(tiny_corpus, pools_dir):
     before = (pools_dir / "normal" / P.ENTRIES).read_bytes()
-    P.build_from_corpus(tiny_corpus, pools_dir, P.PoolConfig(per_style=PER_STYLE))
+    B.build_from_corpus(tiny_corpus, pools_dir, P.PoolConfig(per_style=PER_STYLE))
     assert (pools_dir / "normal" / P.ENTRIES).read_bytes() == before
     assert sorted(p.name for p in pools_dir.iterdir()) == ["asmr", "normal"]  # no temp or old folders left
 
@@ -73,17 +74,17 @@ def test_stratified_pick_spreads_cells_and_is_seeded():
     rows = [{"id": f"s{i:02d}_{k}", "speaker": f"s{i:02d}", "style": "normal", "duration": 3.0}
             for i in range(24) for k in range(3)]
     cfg = P.PoolConfig(per_style=12, seed=3)
-    a = P.stratified_pick(rows, speakers, "normal", cfg)
-    assert a == P.stratified_pick(list(reversed(rows)), speakers, "normal", cfg)
+    a = B.stratified_pick(rows, speakers, "normal", cfg)
+    assert a == B.stratified_pick(list(reversed(rows)), speakers, "normal", cfg)
     assert len({r["speaker"] for r in a}) == 12  # one clip per speaker first
     cells = {tuple(speakers[r["speaker"]].values()) for r in a}
     assert len(cells) == 12  # all 12 (language, gender, pitch) cells before a second speaker of any cell
-    assert a != P.stratified_pick(rows, speakers, "normal", P.PoolConfig(per_style=12, seed=4))
+    assert a != B.stratified_pick(rows, speakers, "normal", P.PoolConfig(per_style=12, seed=4))
 
 
 def test_test_split_is_refused(tiny_corpus, tmp_path):
     with pytest.raises(DataError, match="test split"):
-        P.build_from_corpus(tiny_corpus, tmp_path, P.PoolConfig(splits=("train", "test")))
+        B.build_from_corpus(tiny_corpus, tmp_path, P.PoolConfig(splits=("train", "test")))
 
 
 def test_list_json_and_show(pools_dir, capsys):
@@ -153,17 +154,17 @@ def test_folder_pool_detects_style(tiny_corpus, tmp_path):
         shutil.copy(tiny_corpus.parent / r["path"], folder / f"{style}_clip.wav")
         (folder / f"{style}_clip.txt").write_text(r["text"] + "\n")
     shutil.copy(folder / "normal_clip.wav", folder / "untranscribed.wav")  # skipped: no .txt
-    written = P.build_from_folder(folder, tmp_path / "pools", P.PoolConfig())
+    written = B.build_from_folder(folder, tmp_path / "pools", P.PoolConfig())
     pools = P.load_pools(tmp_path / "pools")
     assert set(written) == set(pools) == {"normal", "asmr"}
     for style, pool in pools.items():
         (entry,) = pool.entries
         assert entry.id == f"{style}_clip" and entry.language == "en" and entry.r_uv is not None
         assert pool.meta["source"]["kind"] == "folder" and pool.meta["source"]["skipped_without_transcript"] == 1
-    forced = P.build_from_folder(folder, tmp_path / "forced", P.PoolConfig(), style="asmr")
+    forced = B.build_from_folder(folder, tmp_path / "forced", P.PoolConfig(), style="asmr")
     assert list(forced) == ["asmr"] and len(P.load_pool(forced["asmr"]).entries) == 2
     with pytest.raises(DataError, match="no audio clips"):
-        P.build_from_folder(tmp_path / "pools" / "normal", tmp_path / "x")
+        B.build_from_folder(tmp_path / "pools" / "normal", tmp_path / "x")
 
 
 def test_bootstrap_from_normal_with_a_synthesize_hook(tiny_corpus, pools_dir, tmp_path):
@@ -181,7 +182,7 @@ def test_bootstrap_from_normal_with_a_synthesize_hook(tiny_corpus, pools_dir, tm
         calls.append((text, Path(voice_wav), style))
         return load_audio(whisper, trim=False)
 
-    P.build_from_normal(work, synthesize, P.PoolConfig())
+    B.build_from_normal(work, synthesize, P.PoolConfig())
     asmr, normal = P.load_pool(work / "asmr"), P.load_pool(work / "normal")
     assert [e.source for e in asmr.entries] == [e.id for e in normal.entries]
     assert all(e.id.endswith("-n2a") and e.r_uv > 0.6 for e in asmr.entries)
@@ -191,17 +192,13 @@ def test_bootstrap_from_normal_with_a_synthesize_hook(tiny_corpus, pools_dir, tm
         return load_audio(voice_wav, trim=False)
 
     with pytest.raises(DataError, match="no ASMR-style clip"):
-        P.build_from_normal(work, normal_voice, P.PoolConfig())
+        B.build_from_normal(work, normal_voice, P.PoolConfig())
 
 
-def test_from_normal_cli_says_the_pipeline_is_missing(pools_dir):
-    try:
-        import deepasmr.pipeline  # noqa: F401
-    except ImportError:
-        with pytest.raises(DeepASMRError, match="needs a model bundle with lm/flow"):
-            run_cli(["pool", "build", "--out", str(pools_dir), "--from-normal"])
-    else:
-        pytest.skip("deepasmr.pipeline exists now")
+def test_from_normal_cli_names_the_missing_stages(pools_dir):
+    # The tiny corpus pools sit in a folder without lm/flow weights: bootstrapping must say what is missing.
+    with pytest.raises(DeepASMRError, match="lm: missing lm.json"):
+        run_cli(["pool", "build", "--out", str(pools_dir), "--bundle", str(pools_dir.parent), "--from-normal"])
 
 
 def test_tokens_filled_with_a_tokenizer(pools_dir, tmp_path):

@@ -12,6 +12,7 @@ import pytest
 from deepasmr.data.manifest import read_manifest
 from deepasmr.errors import DataError
 from deepasmr.speaker import pool as P
+from deepasmr.speaker import pool_build as B
 from deepasmr.speaker.select import Prompt, SelectConfig, route_task, select_entry
 
 PER_STYLE = 6  # 2 clips of each of the 3 non-test speakers; their third clip is the query
@@ -26,7 +27,7 @@ def _one_torch_thread():
 @pytest.fixture(scope="module")
 def pools(tiny_corpus, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("select") / "pools"
-    P.build_from_corpus(tiny_corpus, out, P.PoolConfig(per_style=PER_STYLE))
+    B.build_from_corpus(tiny_corpus, out, P.PoolConfig(per_style=PER_STYLE))
     return out
 
 
@@ -125,7 +126,7 @@ def test_fixed_and_real_pool_modes(pools, queries, tmp_path):
     for r in [r for r in queries if r["style"] == "asmr"][:2]:
         shutil.copy(r["path"], real / f"{r['id']}.wav")
         (real / f"{r['id']}.txt").write_text(r["text"])
-    P.build_from_folder(real, tmp_path / "real_pools", style="asmr")
+    B.build_from_folder(real, tmp_path / "real_pools", style="asmr")
     route = route_task(q["path"], "asmr", clip_style="normal", mode="real-pool", pools=tmp_path / "real_pools")
     assert route.mode == "real-pool" and route.entry_id in {p.stem for p in real.glob("*.wav")}
     assert not route.notes  # a folder pool is what real-pool mode expects

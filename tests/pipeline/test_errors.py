@@ -1,0 +1,86 @@
+"""Bad inputs get clear DeepASMRError subclasses; the CLI exits 2 and writes nothing."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from deepasmr.errors import AudioError, ModelFilesError, TextError
+from deepasmr.pipeline.config import SpeakError
+
+SR = 16_000
+TEXT = "Hello there, my friend."
+
+
+@pytest.fixture(scope="module")
+def bad_clips(tmp_path_factory) -> dict:
+    d = tmp_path_factory.mktemp("bad_clips")
+    rng = np.random.default_rng(0)
+    clips = {"silent": np.zeros(SR * 2, np.float32), "too_short": 0.3 * rng.standard_normal(SR // 5),
+             "too_long": 0.3 * rng.standard_normal(SR * 61)}
+    out = {}
+    for name, wav in clips.items():
+        out[name] = d / f"{name}.wav"
+        sf.write(out[name], wav.astype(np.float32), SR)
+    out["corrupt"] = d / "corrupt.wav"
+    out["corrupt"].write_bytes(b"RIFF\x00\x00not really a wav file" + rng.bytes(200))
+    out["missing"] = d / "nope.wav"
+    return out
+
+
+@pytest.mark.parametrize("text, lang", [("", None), ("   ", None), ("a" * 10_000, None),
+                                        ("こんにちは、お元気ですか。", None), (TEXT, "fr"), ("?! ... --", None)])
+def test_bad_text(engine, voice_clip, text, lang):
+    with pytest.raises(TextError):
+        engine.speak(text, voice=voice_clip, style="asmr", lang=lang)
+
+
+@pytest.mark.parametrize("name", ["silent", "too_short", "too_long", "corrupt", "missing"])
+def test_bad_clip(engine, bad_clips, name):
+    with pytest.raises(AudioError):
+        engine.speak(TEXT, voice=bad_clips[name], style="asmr")
+
+
+def test_bad_clip_array(engine):
+    with pytest.raises(AudioError):
+        engine.speak(TEXT, voice=(np.zeros(SR, np.float32), SR), style="asmr")
+
+
+@pytest.mark.parametrize("kwargs", [dict(style="whisper"), dict(style="asmr", iterations=0),
+                                    dict(style="asmr", steps=0), dict(style="asmr", prompt_style="loud")])
+def test_bad_options(engine, voice_clip, kwargs):
+    with pytest.raises(SpeakError):
+        engine.speak(TEXT, voice=voice_clip, **kwargs)
+
+
+def test_missing_model_files_are_named(tmp_path, bundle_dir):
+    from deepasmr.pipeline import DeepASMR
+
+    partial = tmp_path / "partial"
+    shutil.copytree(bundle_dir, partial)
+    for name in ("lm.json", "lm.safetensors", "flow.safetensors"):
+        (partial / name).unlink()
+    with pytest.raises(ModelFilesError) as err:
+        DeepASMR.load(partial)
+    msg = str(err.value)
+    assert "lm.json" in msg and "lm.safetensors" in msg and "flow.safetensors" in msg
+    assert "flow.json" not in msg and "deepasmr train lm" in msg
+    with pytest.raises(ModelFilesError):
+        DeepASMR.load(tmp_path / "no_such_bundle")
+
+
+def test_default_model_dir_honours_env(monkeypatch, tmp_path):
+    from deepasmr.pipeline import default_model_dir
+
+    monkeypatch.setenv("DEEPASMR_MODEL", str(tmp_path))
+    assert default_model_dir() == tmp_path
+    monkeypatch.delenv("DEEPASMR_MODEL")
+    assert default_model_dir().parts[-2:] == ("models", "tiny")
+
+
+def test_bad_prompt_text(engine, voice_clip):
+    with pytest.raises(TextError):
+        engine.speak(TEXT, voice=voice_clip, style="normal", prompt_text="こんにちは")

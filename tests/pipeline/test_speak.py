@@ -1,0 +1,90 @@
+"""End-to-end synthesis through a real (untrained-LM/flow) tiny bundle: wiring, routing, joining."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+SENTENCE = "The quiet garden was full of yellow flowers."
+LONG = "The quiet garden was full of yellow flowers. A small bird sang in the old tree. Night came softly."
+# Joins are faded to silence: consecutive samples at a sentence boundary may not jump more than this.
+MAX_JOIN_JUMP = 0.05
+
+
+def test_speak_returns_finite_audio_at_vocoder_rate(engine, voice_clip):
+    result = engine.speak_detailed(SENTENCE, voice_clip, "asmr", seed=1)
+    wav, sr = result.wav, result.sample_rate
+    assert sr == engine.bundle.vocoder.sample_rate == 22_050
+    assert wav.dtype == np.float32 and wav.ndim == 1 and np.all(np.isfinite(wav))
+    hop, ratio = engine.bundle.mel_config.hop_length, engine.bundle.flow.cfg.token_ratio
+    assert wav.size == pytest.approx(sum(result.n_tokens) * ratio * hop, rel=0.05)
+    assert 0.3 < wav.size / sr < 30
+    assert {"route", "lm", "flow", "vocoder", "total"} <= set(result.timings)
+    assert np.max(np.abs(wav)) <= engine.config.peak_limit + 1e-6
+
+
+def test_speak_is_deterministic_for_a_seed(engine, voice_clip):
+    a, _ = engine.speak(SENTENCE, voice=voice_clip, style="asmr", seed=7)
+    b, _ = engine.speak(SENTENCE, voice=voice_clip, style="asmr", seed=7)
+    c, _ = engine.speak(SENTENCE, voice=voice_clip, style="asmr", seed=8)
+    assert np.array_equal(a, b)
+    assert a.size != c.size or not np.array_equal(a, c)
+
+
+def test_cross_style_routes_to_the_nearest_pool_entry(engine, voice_clip):
+    result = engine.speak_detailed(SENTENCE, voice_clip, "asmr", seed=0)
+    assert result.task == "N2A"
+    assert result.route["mode"] == "virtual" and result.route["entry_id"]
+    pool = engine.bundle.pools["asmr"]
+    assert result.route["entry_id"] in {e.id for e in pool.entries}
+    assert result.route["task_prompt"]["style"] == "asmr"
+    assert any("R_UV" in n for n in result.notes)
+
+
+def test_intra_style_uses_the_clip_and_notes_prompt_free_input(engine, voice_clip):
+    result = engine.speak_detailed(SENTENCE, voice_clip, "normal", seed=0)
+    assert result.task == "N2N" and result.route["mode"] == "self"
+    assert result.route["task_prompt"]["audio"] == str(voice_clip)
+    assert any("prompt-free" in n for n in result.notes)
+    with_text = engine.speak_detailed(SENTENCE, voice_clip, "normal", seed=0,
+                                      prompt_text="The little boat drifted slowly across the lake.")
+    assert not any("prompt-free" in n for n in with_text.notes)
+
+
+def test_asmr_clip_gives_a2n_and_given_prompt_style_skips_detection(engine, whisper_clip, voice_clip):
+    assert engine.speak_detailed(SENTENCE, whisper_clip, "normal", seed=0).task == "A2N"
+    given = engine.speak_detailed(SENTENCE, voice_clip, "asmr", prompt_style="asmr", seed=0)
+    assert given.task == "A2A" and not any("R_UV" in n for n in given.notes)
+
+
+def test_voice_as_array_matches_voice_as_file(engine, voice_clip):
+    from deepasmr.audio import load_audio
+
+    wav, sr = load_audio(voice_clip, trim=False)
+    a, _ = engine.speak(SENTENCE, voice=(wav, sr), style="asmr", seed=3)
+    assert np.all(np.isfinite(a)) and a.size > 0
+
+
+def test_long_text_is_split_and_joined_without_clicks(engine, voice_clip):
+    short = engine.speak_detailed(SENTENCE, voice_clip, "asmr", seed=2)
+    long = engine.speak_detailed(LONG, voice_clip, "asmr", seed=2)
+    assert len(long.sentences) == 3 and len(long.spans) == 3
+    assert long.wav.size > short.wav.size
+    pause = int(engine.config.pause_seconds * long.sample_rate)
+    for (_, end), (start, _) in zip(long.spans, long.spans[1:], strict=False):
+        assert start - end == pause
+        assert np.all(long.wav[end:start] == 0)
+        around = long.wav[end - 2 : start + 2]
+        assert np.max(np.abs(np.diff(around))) < MAX_JOIN_JUMP
+
+
+def test_iterative_refinement_runs(engine, voice_clip):
+    result = engine.speak_detailed(SENTENCE, voice_clip, "asmr", seed=0, iterations=2)
+    assert result.iterations == 2 and np.all(np.isfinite(result.wav)) and result.wav.size > 0
+    assert any("refinement pass 2" in n for n in result.notes)
+
+
+def test_zh_text(engine, voice_clip):
+    result = engine.speak_detailed("今天的天气很好。我们去公园散步吧。", voice_clip, "asmr", seed=0)
+    assert result.language == "zh" and len(result.sentences) == 2
+    assert np.all(np.isfinite(result.wav))
