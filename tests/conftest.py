@@ -34,3 +34,15 @@ def synth_wav(tmp_path):
         return path
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Every test single-threaded: the CI machine has 2 shared cores, and one thread keeps float results
+    reproducible for the exact-equality checks (cached vs uncached decoding, batched vs single CFG)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -28,3 +28,13 @@ def atomic_write(path: str | os.PathLike, write: Callable[[str], None], suffix: 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
     return atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+
+
+def save_figure(fig, path: str | os.PathLike, dpi: int) -> Path:
+    """Write a matplotlib figure as PNG atomically and close it (figures pile up in long-lived processes)."""
+    import matplotlib.pyplot as plt
+
+    try:
+        return atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format="png"), suffix=".png")
+    finally:
+        plt.close(fig)

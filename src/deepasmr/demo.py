@@ -33,6 +33,7 @@ def run(out_dir: Path) -> dict:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from deepasmr.atomic import save_figure
     from deepasmr.audio import load_audio, log_mel, save_audio
     from deepasmr.data.manifest import read_manifest
     from deepasmr.data.tiny import build_tiny_corpus
@@ -82,8 +83,7 @@ def run(out_dir: Path) -> dict:
     axes[1, 0].set_ylabel("F0 (Hz)")
     fig.suptitle(f"speaker {normal['speaker']} (held out): normal vs ASMR vs ASMR through the vocoder")
     fig.tight_layout()
-    fig.savefig(out_dir / "demo_asmr.png", dpi=100)
-    plt.close(fig)
+    save_figure(fig, out_dir / "demo_asmr.png", dpi=100)
     return report
 
 

@@ -24,10 +24,3 @@ def small_cfg() -> FlowConfig:
     )
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # 2 shared cores: keep every test single-threaded and reproducible.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)

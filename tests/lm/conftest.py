@@ -44,15 +44,6 @@ def random_batch(n: int, seed: int = 0, text_len: int = 8, speech_len: int = 12,
     return batch
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # The test machine's cores are shared; one thread also keeps float results reproducible.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture
 def make_model():
     return small_model

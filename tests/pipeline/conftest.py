@@ -67,14 +67,6 @@ def engine(bundle_dir):
     return DeepASMR.load(bundle_dir)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="session")
 def voice_clip(tmp_path_factory) -> Path:
     """A normal-voice clip of an unseen speaker (flite awb, 16 kHz)."""

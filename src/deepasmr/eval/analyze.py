@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from deepasmr.atomic import save_figure
 from deepasmr.eval.voicing import DEFAULT_VOICING, VoicingConfig, VoicingTrack, voicing_track
 
 _EPS = 1e-10
@@ -122,11 +123,7 @@ def plot_analysis(
     ]
     ax_f0.legend(handles=handles, loc="upper right", fontsize="small")
     fig.tight_layout()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=plot.dpi)
-    plt.close(fig)
-    return out
+    return save_figure(fig, out, plot.dpi)
 
 
 def plot_path(target: str | os.PathLike, audio_path: str | os.PathLike, n_files: int) -> Path:

@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from deepasmr.atomic import write_text_atomic
+from deepasmr.atomic import save_figure, write_text_atomic
 
 SYSTEM_LABELS = {"generated": "generated", "ground_truth": "ground truth"}
 # (result key, column title, shown as percent)
@@ -91,11 +91,7 @@ def plot_results(results: list[dict], out: str | os.PathLike, chart: ChartConfig
         ax.set_title(f"{result['task']} (n={result['n_evaluated']})")
         ax.legend(fontsize="small")
     fig.tight_layout()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=chart.dpi)
-    plt.close(fig)
-    return out
+    return save_figure(fig, out, chart.dpi)
 
 
 def write_report(results: list[dict], out_dir: str | os.PathLike, stem: str = "eval") -> dict[str, Path]:

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from deepasmr.atomic import save_figure
 from deepasmr.audio import MelConfig
 from deepasmr.tokenizer.dataset import mel_of_file, read_rows
 
@@ -172,9 +173,7 @@ def plot_projection(cfg: AnalysisConfig, held: list[dict], out_png: Path) -> Pat
         axes[1, col].set_title(f"{name}: coloured by speaker ({len(speakers)})")
     fig.suptitle("t-SNE of utterance features, held-out speakers")
     fig.tight_layout()
-    fig.savefig(out_png, dpi=100)
-    plt.close(fig)
-    return out_png
+    return save_figure(fig, out_png, dpi=100)
 
 
 def analyze(model_dir: str | Path, manifest: str | Path, out_dir: str | Path,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from deepasmr.atomic import save_figure
+
 SKIP_SUFFIXES = ("/lr", "audio_s_per_s", "perplexity")
 
 
@@ -52,10 +54,7 @@ def plot_loss_curves(log_root: str | Path, out_png: str | Path, title: str = "")
         if ax.lines:
             ax.legend(fontsize=7)
     fig.tight_layout()
-    out_png = Path(out_png)
-    fig.savefig(out_png, dpi=110)
-    plt.close(fig)
-    return out_png
+    return save_figure(fig, out_png, dpi=110)
 
 
 def k_is_aux(key: str) -> bool:
