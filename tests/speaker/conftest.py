@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from speaker_pools import PER_STYLE
 
 SENTENCES = (
     "The birch canoe slid on the smooth planks.",
@@ -32,4 +33,15 @@ def voices(tmp_path_factory) -> dict[str, Path]:
             _run(["flite", "-voice", voice, "-t", SENTENCES[i], "-o", str(out[f"{voice}_{i}"])])
     out["whisper_2"] = d / "whisper_2.wav"
     _run(["espeak-ng", "-v", "en-us+whisper", "-w", str(out["whisper_2"]), SENTENCES[2]])
+    return out
+
+
+@pytest.fixture(scope="session")
+def pools_dir(tiny_corpus, tmp_path_factory) -> Path:
+    """Normal + ASMR pools built from the tiny corpus (read-only for tests: copy before damaging)."""
+    from deepasmr.speaker.pool import PoolConfig
+    from deepasmr.speaker.pool_build import build_from_corpus
+
+    out = tmp_path_factory.mktemp("pools") / "pools"
+    build_from_corpus(tiny_corpus, out, PoolConfig(per_style=PER_STYLE))
     return out

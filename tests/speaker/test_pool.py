@@ -9,13 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from speaker_pools import PER_STYLE
 
 from deepasmr.data.manifest import read_manifest
 from deepasmr.errors import DataError, DeepASMRError, ModelFilesError
 from deepasmr.speaker import pool as P
 from deepasmr.speaker import pool_build as B
-
-PER_STYLE = 6  # tiny corpus: 3 non-test speakers x 3 clips per style -> 2 per speaker, 1 left for queries
 
 
 def run_cli(argv: list[str]) -> int:
@@ -25,19 +24,6 @@ def run_cli(argv: list[str]) -> int:
     add_commands(parser.add_subparsers())
     args = parser.parse_args(argv)
     return args.func(args)
-
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_torch_thread():
-    with P.single_thread():  # resemblyzer's LSTM is ~5x slower with two spinning threads on a busy machine
-        yield
-
-@pytest.fixture(scope="module")
-def pools_dir(tiny_corpus, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("pools") / "pools"
-    B.build_from_corpus(tiny_corpus, out, P.PoolConfig(per_style=PER_STYLE))
-    return out
 
 
 def test_corpus_pool_excludes_test_speakers_and_spans_styles(tiny_corpus, pools_dir):

@@ -15,35 +15,20 @@ from deepasmr.speaker import pool as P
 from deepasmr.speaker import pool_build as B
 from deepasmr.speaker.select import Prompt, SelectConfig, route_task, select_entry
 
-PER_STYLE = 6  # 2 clips of each of the 3 non-test speakers; their third clip is the query
-
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_torch_thread():
-    with P.single_thread():  # resemblyzer's LSTM is ~5x slower with two spinning threads on a busy machine
-        yield
 
 @pytest.fixture(scope="module")
-def pools(tiny_corpus, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("select") / "pools"
-    B.build_from_corpus(tiny_corpus, out, P.PoolConfig(per_style=PER_STYLE))
-    return out
-
-
-@pytest.fixture(scope="module")
-def queries(tiny_corpus, pools) -> list[dict]:
+def queries(tiny_corpus, pools_dir) -> list[dict]:
     """Clips of pool speakers that are not in the pool (absolute paths)."""
-    used = {e.source for pool in P.load_pools(pools).values() for e in pool.entries}
-    speakers = {e.speaker for e in P.load_pool(pools / "normal").entries}
+    used = {e.source for pool in P.load_pools(pools_dir).values() for e in pool.entries}
+    speakers = {e.speaker for e in P.load_pool(pools_dir / "normal").entries}
     return [{**r, "path": tiny_corpus.parent / r["path"]} for r in read_manifest(tiny_corpus)
             if r["speaker"] in speakers and r["id"] not in used]
 
 
-def test_selection_finds_the_same_speaker(pools, queries):
+def test_selection_finds_the_same_speaker(pools_dir, queries):
     from deepasmr.speaker.embedding import embed_file
 
-    normal = P.load_pool(pools / "normal")
+    normal = P.load_pool(pools_dir / "normal")
     checked = 0
     for q in queries:
         if q["style"] != "normal":
@@ -88,29 +73,29 @@ def test_language_aware_with_a_fallback_note():
     ("normal", "asmr", "N2A", "virtual"), ("asmr", "normal", "A2N", "virtual"),
     ("asmr", "asmr", "A2A", "self"), ("normal", "normal", "N2N", "self"),
 ])
-def test_routing_the_four_tasks(pools, queries, clip_style, output_style, task, mode):
+def test_routing_the_four_tasks(pools_dir, queries, clip_style, output_style, task, mode):
     q = next(r for r in queries if r["style"] == clip_style and r["language"] == "en")
     route = route_task(q["path"], output_style, clip_text=q["text"], clip_style=clip_style, language="en",
-                       pools=pools)
+                       pools=pools_dir)
     assert (route.task, route.mode, route.speaker_prompt) == (task, mode, q["path"])
     if mode == "self":  # intra-style: the clip is its own task prompt
         assert route.task_prompt.audio == q["path"] and route.task_prompt.text == q["text"]
         assert route.entry_id is None
     else:  # cross-style: a pool entry of the output style, in the target language
-        entry = P.load_pool(pools / output_style).get(route.entry_id)
+        entry = P.load_pool(pools_dir / output_style).get(route.entry_id)
         assert entry.style == route.task_prompt.style == output_style and entry.language == "en"
         assert route.task_prompt.text == entry.text and route.task_prompt.audio.is_file()
         assert route.similarity is not None
     json.dumps(route.to_dict())
 
 
-def test_routing_detects_the_clip_style(pools, queries):
+def test_routing_detects_the_clip_style(pools_dir, queries):
     asmr = next(r for r in queries if r["style"] == "asmr" and r["language"] == "en")
-    route = route_task(asmr["path"], "normal", pools=pools)
+    route = route_task(asmr["path"], "normal", pools=pools_dir)
     assert route.task == "A2N" and route.clip_style == "asmr" and "R_UV" in route.notes[0]
 
 
-def test_fixed_and_real_pool_modes(pools, queries, tmp_path):
+def test_fixed_and_real_pool_modes(pools_dir, queries, tmp_path):
     q = next(r for r in queries if r["style"] == "normal" and r["language"] == "en")
     fixed = Prompt(audio=Path("fixed.wav"), text="a fixed prompt", style="asmr", language="en")
     route = route_task(q["path"], "asmr", clip_style="normal", mode="fixed", fixed=fixed)
@@ -130,17 +115,17 @@ def test_fixed_and_real_pool_modes(pools, queries, tmp_path):
     route = route_task(q["path"], "asmr", clip_style="normal", mode="real-pool", pools=tmp_path / "real_pools")
     assert route.mode == "real-pool" and route.entry_id in {p.stem for p in real.glob("*.wav")}
     assert not route.notes  # a folder pool is what real-pool mode expects
-    mislabeled = route_task(q["path"], "asmr", clip_style="normal", mode="real-pool", pools=pools)
+    mislabeled = route_task(q["path"], "asmr", clip_style="normal", mode="real-pool", pools=pools_dir)
     assert "built from corpus" in mislabeled.notes[0]
     with pytest.raises(DataError, match="needs a pool of normal entries"):
         route_task(q["path"], "normal", clip_style="asmr", pools=tmp_path / "real_pools")
 
 
-def test_bad_arguments(pools, queries):
+def test_bad_arguments(pools_dir, queries):
     q = queries[0]["path"]
     with pytest.raises(DataError, match="output style"):
-        route_task(q, "whisper", clip_style="normal", pools=pools)
+        route_task(q, "whisper", clip_style="normal", pools=pools_dir)
     with pytest.raises(DataError, match="selection mode"):
-        route_task(q, "asmr", clip_style="normal", mode="nearest", pools=pools)
+        route_task(q, "asmr", clip_style="normal", mode="nearest", pools=pools_dir)
     with pytest.raises(DataError, match="needs a speaker pool"):
         route_task(q, "asmr", clip_style="normal")

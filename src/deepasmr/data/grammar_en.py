@@ -6,50 +6,47 @@ from __future__ import annotations
 
 import random
 
+from deepasmr.data.grammar import distinct_sentences, words
 
-def _words(text: str, sep: str | None = None) -> tuple[str, ...]:
-    return tuple(w.strip() for w in text.split(sep) if w.strip())
-
-
-NAMES = _words(
+NAMES = words(
     "Anna Bruce Chloe David Eleanor Felix Grace Hugo Isabel Jasper Kathy Liam Maya Nathan Olive Peter "
     "Quinn Rosa Samuel Thea Uma Victor Wendy Xavier Yusuf Zoe"
 )
-ADJECTIVES = _words(
+ADJECTIVES = words(
     "quiet bright heavy gentle yellow narrow ancient smooth frozen hollow golden crooked purple thirsty "
     "shiny rough cheerful lazy brave clumsy distant fragile huge jolly muddy noisy oval plain rusty "
     "shallow tiny vivid warm wooden zealous sleepy curious soft dusty"
 )
-NOUNS = _words(
+NOUNS = words(
     "garden lantern village feather kitchen bridge mountain pillow window basket engine harbor jacket "
     "journey meadow orchard pencil puzzle rabbit saddle teacher thunder violin whistle bucket candle "
     "dolphin fountain giraffe hammer island ladder mirror napkin oyster parcel quilt ribbon shovel "
     "turtle umbrella vessel wagon zipper cushion blanket kettle tower"
 )
-PLURALS = _words(
+PLURALS = words(
     "apples boxes children cookies daisies eggs fishermen geese horses insects jewels keys lemons "
     "mice needles oranges pebbles questions roses stars trains voices wolves yachts"
 )
-VERBS_PAST = _words(
+VERBS_PAST = words(
     "carried found painted washed measured borrowed dropped fixed guarded pushed watched chased "
     "opened covered folded judged loved thanked visited wrapped"
 )
-VERBS_BASE = _words(
+VERBS_BASE = words(
     "carry find paint wash measure borrow drop fix guard push watch chase open cover fold judge "
     "visit wrap bring choose"
 )
-VERBS_ING = _words("singing whispering humming laughing splashing buzzing rustling ticking drifting shouting")
-PLACES = _words(
+VERBS_ING = words("singing whispering humming laughing splashing buzzing rustling ticking drifting shouting")
+PLACES = words(
     "near the old church|behind the barn|under the wooden bridge|beside the frozen lake|across the "
     "narrow street|inside the yellow tent|on top of the hill|at the edge of the forest|by the harbor "
     "wall|in the back of the shop", "|"
 )
-TIMES = _words(
+TIMES = words(
     "this morning|last night|every Thursday|before lunch|after the storm|in early autumn|at half past "
     "nine|during the winter|on Sunday evening|a week ago", "|"
 )
-COUNTS = _words("two three four five six seven eight nine ten eleven twelve twenty")
-ADVERBS = _words("slowly quietly carefully gladly rarely often warmly boldly gently quickly")
+COUNTS = words("two three four five six seven eight nine ten eleven twelve twenty")
+ADVERBS = words("slowly quietly carefully gladly rarely often warmly boldly gently quickly")
 
 def _sentence(rng: random.Random) -> str:
     c = rng.choice
@@ -68,8 +65,4 @@ def _sentence(rng: random.Random) -> str:
 
 def grammar_sentences(count: int, seed: int = 0) -> list[str]:
     """`count` distinct generated sentences, the same list for the same seed."""
-    rng = random.Random(seed)
-    seen: dict[str, None] = {}
-    while len(seen) < count:
-        seen.setdefault(_sentence(rng), None)
-    return list(seen)
+    return distinct_sentences(_sentence, count, seed)
