@@ -49,6 +49,31 @@ def add_commands(subparsers) -> None:
     e.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="processes for PYIN")
     e.set_defaults(func=cmd_eval)
 
+    m = subparsers.add_parser(
+        "eval-model",
+        help="synthesise a model's outputs for test sets in the paper's JSON format, then score them",
+        description="For each test set: <out>/<task>/<key>.wav from the model (resumable), then the same "
+        "scores as `deepasmr eval`, beside the ground truth's own; writes <out>/eval.{json,md,png}.",
+    )
+    m.add_argument("--testset", required=True, action="append", metavar="X.json", help="repeat for several")
+    m.add_argument("--audio-root", required=True, metavar="R", help="folder the test set's audio paths start at")
+    m.add_argument("--model", default=None, help="model bundle (default: the embedded models/tiny)")
+    m.add_argument("--out", required=True, metavar="DIR")
+    m.add_argument("--limit", type=int, default=0, help="entries per test set, spread over its speakers (0 = all)")
+    m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--steps", type=int, default=None, help="flow ODE steps (default: the model's)")
+    m.add_argument("--iterations", type=int, default=1, help="iterative refinement passes")
+    m.add_argument("--selection", choices=("virtual", "real-pool", "fixed"), default="virtual",
+                   help="cross-style task prompt: the bundle's virtual pool, a pool of real clips, or one prompt")
+    m.add_argument("--real-pool", metavar="DIR", help="pool folder for --selection real-pool")
+    m.add_argument("--fixed-prompt", metavar="WAV", help="the prompt for --selection fixed")
+    m.add_argument("--fixed-prompt-text", help="its transcript")
+    m.add_argument("--no-prompt-text", action="store_true", help="withhold the clips' transcripts")
+    m.add_argument("--no-score", action="store_true", help="only synthesise")
+    m.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    m.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="processes for PYIN")
+    m.set_defaults(func=cmd_eval_model)
+
     c = subparsers.add_parser(
         "eval-corpus",
         help="R_UV per language/style, speaker identification by SIM, WER/CER per source voice of a manifest",
@@ -146,4 +171,58 @@ def cmd_eval_corpus(args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
         (out / "corpus_eval.json").write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
         (out / "corpus_eval.md").write_text(markdown, encoding="utf-8")
+    return 0
+
+
+def _language_of(testset: str) -> str:
+    from pathlib import Path
+
+    return "zh" if Path(testset).name.upper().startswith("ZH") else "en"
+
+
+def cmd_eval_model(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    import torch
+
+    from deepasmr.errors import DataError
+    from deepasmr.eval.report import render_markdown, write_report
+    from deepasmr.eval.synthesize import RunConfig, subset_testset, synthesize_testset
+    from deepasmr.eval.testset import EvalConfig, evaluate_testset, task_name
+    from deepasmr.pipeline import DeepASMR
+
+    torch.set_num_threads(max(1, args.threads))
+    route: dict = {"selection": args.selection}
+    if args.selection == "real-pool":
+        if not args.real_pool:
+            raise DataError("--selection real-pool needs --real-pool DIR")
+        from deepasmr.speaker.pool import load_pools
+
+        route["pools"] = load_pools(args.real_pool)
+    elif args.selection == "fixed":
+        if not (args.fixed_prompt and args.fixed_prompt_text):
+            raise DataError("--selection fixed needs --fixed-prompt WAV and --fixed-prompt-text")
+        route["fixed_prompt"] = (args.fixed_prompt, args.fixed_prompt_text)
+    run = RunConfig(seed=args.seed, steps=args.steps, iterations=args.iterations, limit=args.limit,
+                    selection=args.selection, use_prompt_text=not args.no_prompt_text)
+    model = DeepASMR.load(args.model)
+    out = Path(args.out)
+    results, logs = [], []
+    for testset in args.testset:
+        lang = _language_of(testset)
+        name = f"{lang.upper()}_{task_name(testset)}"
+        gen = out / name
+        logs.append(synthesize_testset(model, testset, args.audio_root, gen, run, route))
+        if args.no_score:
+            continue
+        scored = subset_testset(testset, args.limit, gen / "testset.json")
+        result = evaluate_testset(scored, args.audio_root, gen, EvalConfig(language=lang, workers=args.workers),
+                                  task=name)
+        results.append(result)
+    (out / "synthesis_logs.json").write_text(json.dumps(logs, indent=1, ensure_ascii=False), encoding="utf-8")
+    if results:
+        paths = write_report(results, out)
+        print(render_markdown(results))
+        print(f"wrote {', '.join(str(p) for p in paths.values())}")
     return 0

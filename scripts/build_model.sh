@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Rebuilds the embedded default bundle models/tiny from nothing but this repository (`make model`).
+# Every step is resumable: rerun the script after an interruption and finished steps are skipped.
+#   TOKENIZER=reuse (default) keeps the committed models/tiny/tokenizer.*; TOKENIZER=train retrains it on
+#   corpus/v1 first (configs/tokenizer_v1.yaml, ~1 h on one core).
+# On 2 CPU cores the two long steps (LM, flow) run side by side, one thread each, ~100 min.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+D=.venv/bin/deepasmr
+CORPUS=corpus/v1
+SHARDS=runs/shards/v1
+BUNDLE=models/tiny
+mkdir -p runs/logs
+
+$D data synth --out $CORPUS --hours 3 --seed 0 --jobs 2
+$D data testsets --corpus $CORPUS --out $CORPUS/testsets
+
+if [ "${TOKENIZER:-reuse}" = train ]; then
+  resume=""; [ -d runs/tokenizer/v1/checkpoints ] && resume="--resume"
+  $D train tokenizer --config configs/tokenizer_v1.yaml $resume
+  cp runs/tokenizer/v1/export/tokenizer.* $BUNDLE/
+  $D pool tokens $BUNDLE/pools --tokenizer $BUNDLE
+fi
+[ -f $SHARDS/index.jsonl ] && [ -z "$(find $BUNDLE/tokenizer.safetensors -newer $SHARDS/index.jsonl)" ] \
+  || $D tokenize --model $BUNDLE --manifest $CORPUS/manifest.jsonl --out-shards $SHARDS
+
+train() {  # stage config: train (or resume) in the background, logging to runs/logs/<stage>.log
+  local out; out=$($D train "$1" --config "$2" --print-config | awk '/out_dir:/{print $2; exit}')
+  local resume=""; [ -d "$out/checkpoints" ] && resume="--resume"
+  $D train "$1" --config "$2" $resume > "runs/logs/$1.log" 2>&1 &
+}
+train lm configs/lm_tiny_v1.yaml
+train flow configs/flow_tiny_v1.yaml
+wait
+
+cp runs/lm/tiny_v1/export/lm.* runs/flow/tiny_v1/export/flow.* $BUNDLE/
+.venv/bin/python scripts/write_bundle_record.py --bundle $BUNDLE --corpus $CORPUS \
+  --run runs/lm/tiny_v1 --run runs/flow/tiny_v1
+echo "bundle $BUNDLE rebuilt; evaluate it with: make eval"

@@ -1,0 +1,90 @@
+"""Write <bundle>/bundle.json: what the bundle was built from (corpus seed and plan, git commit, training runs
+and their last logged losses) and, when given, the evaluation figures it was measured with.
+
+    python scripts/write_bundle_record.py --bundle models/tiny --corpus corpus/v1 --run runs/lm/tiny_v1 \
+        --run runs/flow/tiny_v1 [--metrics reports/e2e/eval.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from deepasmr.atomic import write_text_atomic
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "src"], capture_output=True, text=True).stdout
+        return out.stdout.strip() + ("+dirty-src" if dirty.strip() else "")
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def _sha16(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def _last_losses(run: Path) -> dict:
+    """Last logged value of each loss column in the run's Lightning CSV logs (latest version)."""
+    logs = sorted((run / "logs").glob("version_*/metrics.csv"), key=lambda p: int(p.parent.name.split("_")[1]))
+    last: dict = {}
+    for log in logs:
+        with log.open() as f:
+            for row in csv.DictReader(f):
+                for key, value in row.items():
+                    if value not in ("", None) and ("loss" in key or key == "step"):
+                        last[key] = float(value)
+    return last
+
+
+def _run_record(run: Path) -> dict:
+    config = (run / "config.yaml").read_text() if (run / "config.yaml").is_file() else ""
+    return {"out_dir": str(run), "stage": config.splitlines()[0].removeprefix("# stage: ") if config else None,
+            "config_sha256_16": hashlib.sha256(config.encode()).hexdigest()[:16] if config else None,
+            "last_logged": _last_losses(run)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--bundle", type=Path, required=True)
+    ap.add_argument("--corpus", type=Path, required=True)
+    ap.add_argument("--run", type=Path, action="append", default=[])
+    ap.add_argument("--metrics", type=Path, help="an eval.json of `deepasmr eval-model` to summarise")
+    args = ap.parse_args(argv)
+    path = args.bundle / "bundle.json"
+    record = json.loads(path.read_text()) if path.is_file() else {}
+    corpus_json = args.corpus / "corpus.json"
+    corpus = json.loads(corpus_json.read_text()) if corpus_json.is_file() else {}
+    record.update({
+        "format": "deepasmr-bundle", "version": 1,
+        "built": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "git_commit": _git_commit(),
+        "corpus": {"path": str(args.corpus), "seed": (corpus.get("config") or {}).get("seed"),
+                   "hours": (corpus.get("config") or {}).get("hours"),
+                   "plan_sha256": (args.corpus / "plan.sha256").read_text().strip()
+                   if (args.corpus / "plan.sha256").is_file() else None,
+                   "stats": corpus.get("stats")},
+        "stages": {p.stem: _sha16(p) for p in sorted(args.bundle.glob("*.safetensors"))},
+        "training": [_run_record(r) for r in args.run],
+        "rebuild": "make model  (scripts/build_model.sh)",
+    })
+    if args.metrics:
+        results = json.loads(args.metrics.read_text())
+        record["metrics"] = {r["task"]: {s: {k: v for k, v in vals.items() if isinstance(v, (int, float))}
+                                         for s, vals in r["systems"].items()} for r in results}
+        record["metrics_source"] = str(args.metrics)
+    write_text_atomic(path, json.dumps(record, indent=1, ensure_ascii=False) + "\n")
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

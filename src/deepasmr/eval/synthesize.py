@@ -1,0 +1,91 @@
+"""Run a model over test sets in the paper's JSON format, then score it: `deepasmr eval-model`.
+
+For task X2Y each entry's `prompt_audio` is the user's clip (style X, its style given by the task, as the
+paper's lists know it), `transcription` is the text to speak in style Y, and `prompt_transcription` the
+clip's transcript. Outputs are written as `<out>/<task>/<key>.wav`, atomically, and skipped when present,
+so an interrupted run continues. Scoring is `deepasmr.eval.testset.evaluate_testset` (every figure beside
+the ground truth's own).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+from deepasmr.errors import DataError, DeepASMRError
+from deepasmr.eval.testset import load_testset, task_name
+
+TASK_STYLES = {"N2A": ("normal", "asmr"), "A2A": ("asmr", "asmr"), "A2N": ("asmr", "normal"),
+               "N2N": ("normal", "normal")}
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    seed: int = 0
+    steps: int | None = None
+    iterations: int = 1
+    limit: int = 0  # entries per test set (0 = all); the first ones, which span the speakers in order
+    selection: str = "virtual"  # cross-style task prompt: virtual | real-pool | fixed
+    use_prompt_text: bool = True  # give the clip's transcript (the paper's lists have it)
+
+
+def spread(entries: list[dict], limit: int) -> list[dict]:
+    """`limit` entries spread evenly over the list (which is ordered by speaker), so every speaker shows."""
+    if not limit or limit >= len(entries):
+        return entries
+    step = len(entries) / limit
+    return [entries[int(i * step)] for i in range(limit)]
+
+
+def synthesize_testset(model, testset: str | os.PathLike, audio_root: str | os.PathLike,
+                       out_dir: str | os.PathLike, config: RunConfig = RunConfig(), route_kwargs: dict | None = None
+                       ) -> dict:
+    """Generate every (or `limit` spread) entries of one test set; returns a log with per-entry notes."""
+    from deepasmr.audio import save_audio
+
+    task = task_name(testset)
+    if task not in TASK_STYLES:
+        raise DataError(f"{testset}: cannot tell the task (N2A/A2A/A2N/N2N) from the file name")
+    prompt_style, style = TASK_STYLES[task]
+    entries = spread(load_testset(testset), config.limit)
+    out, root = Path(out_dir), Path(audio_root)
+    out.mkdir(parents=True, exist_ok=True)
+    log = {"task": task, "testset": str(testset), "n": len(entries), "written": 0, "skipped": 0, "failed": [],
+           "seconds_audio": 0.0, "seconds_wall": 0.0, "routes": {}}
+    start = time.perf_counter()
+    for entry in tqdm(entries, desc=f"synth {task}", unit="utt"):
+        key = str(entry["key"])
+        target = out / f"{key}.wav"
+        if target.is_file():
+            log["skipped"] += 1
+            continue
+        prompt_text = entry.get("prompt_transcription") if config.use_prompt_text else None
+        try:
+            result = model.speak_detailed(entry["transcription"], root / entry["prompt_audio"], style,
+                                          prompt_text=prompt_text, prompt_style=prompt_style, seed=config.seed,
+                                          steps=config.steps, iterations=config.iterations,
+                                          **(route_kwargs or {}))
+        except DeepASMRError as err:
+            log["failed"].append({"key": key, "error": str(err)})
+            continue
+        save_audio(target, result.wav, result.sample_rate)
+        log["written"] += 1
+        log["seconds_audio"] += result.wav.size / result.sample_rate
+        log["routes"][key] = {"entry_id": result.route.get("entry_id"), "n_tokens": result.n_tokens,
+                              "notes": result.notes}
+    log["seconds_wall"] = time.perf_counter() - start
+    (out / "synthesis_log.json").write_text(json.dumps(log, indent=1, ensure_ascii=False), encoding="utf-8")
+    return log
+
+
+def subset_testset(testset: str | os.PathLike, limit: int, out_path: Path) -> Path:
+    """A copy of the test set holding only the `spread` entries, so scoring covers what was generated."""
+    entries = spread(load_testset(testset), limit)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(json.dumps(entries, indent=1, ensure_ascii=False), encoding="utf-8")
+    return out_path
