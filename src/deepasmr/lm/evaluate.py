@@ -77,14 +77,18 @@ def generation(
     seed: int = 0,
     tokens_to_phones: Callable[[list[torch.Tensor]], list[list[str]]] | None = None,
     tokens_to_style: Callable[[list[torch.Tensor]], list[float]] | None = None,
+    prompt_for: Callable[[Utterance, int], tuple[list[int], list[int]]] | None = None,
 ) -> dict[str, dict]:
-    """Generate the first `per_group` utterances of each group (prompt as in `data`; seeded)."""
+    """Generate the first `per_group` utterances of each group (prompt as in `data`, or `prompt_for(utt, k)`
+    -> (prompt text ids, prompt speech ids); seeded)."""
     torch.manual_seed(seed)
     out = {}
     for name, idx in _groups(data.utts).items():
         items = [data[i] for i in idx[:per_group]]
-        requests = [LMRequest(it["text"].tolist(), it["style"], it["prompt_text"].tolist(),
-                              it["prompt_speech"].tolist()) for it in items]
+        prompts = ([prompt_for(data.utts[i], k) for k, i in enumerate(idx[:per_group])] if prompt_for else
+                   [(it["prompt_text"].tolist(), it["prompt_speech"].tolist()) for it in items])
+        requests = [LMRequest(it["text"].tolist(), it["style"], *prompt)
+                    for it, prompt in zip(items, prompts, strict=True)]
         result = generate(model, requests, decode, seed=seed)
         gen = [torch.tensor(t, dtype=torch.long) for t in result.tokens]
         real = [it["speech"] for it in items]
@@ -103,6 +107,21 @@ def generation(
     return out
 
 
+def _pool_prompts(pools_dir: str, model: SpeechLM) -> Callable[[Utterance, int], tuple[list[int], list[int]]]:
+    """Round-robin over the pool entries of the target's style and language (their stored tokens)."""
+    from deepasmr.lm.text import text_tokenizer
+    from deepasmr.speaker.pool import load_pools
+
+    pools, text = load_pools(pools_dir), text_tokenizer(model.cfg)
+
+    def prompt_for(utt: Utterance, k: int) -> tuple[list[int], list[int]]:
+        entries = [e for e in pools[utt.style].entries if e.language == utt.language and e.tokens]
+        entry = entries[k % len(entries)]
+        return text.encode(entry.text, entry.language), list(entry.tokens)
+
+    return prompt_for
+
+
 def main(argv: list[str] | None = None) -> int:
     from deepasmr.lm.io import load_lm
 
@@ -112,7 +131,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--split", default="test")
     ap.add_argument("--tokenizer", help="tokenizer folder: PER and style share of generated tokens")
     ap.add_argument("--generate", type=int, default=20, help="utterances generated per style/language")
-    ap.add_argument("--prompt", choices=("same", "none"), default="same")
+    ap.add_argument("--prompt", choices=("same", "none", "pool"), default="same",
+                    help="same: another utterance of the speaker in the target style; none: style token alone; "
+                         "pool: a pool entry of the target style and language (a stranger, as in N2A), round-robin")
+    ap.add_argument("--pools", default="models/tiny/pools", help="pool folder for --prompt pool")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--json")
@@ -136,7 +158,9 @@ def main(argv: list[str] | None = None) -> int:
         tok, vocab, _ = load_tokenizer(args.tokenizer)
         to_phones = lambda ts: [vocab.decode(ids) for ids in tok.tokens_to_phone_ids(ts)]  # noqa: E731
         to_style = tok.tokens_to_style
-    report["generation"] = generation(model, data, args.generate, decode, args.seed, to_phones, to_style)
+    prompt_for = _pool_prompts(args.pools, model) if args.prompt == "pool" else None
+    report["generation"] = generation(model, data, args.generate, decode, args.seed, to_phones, to_style,
+                                      prompt_for)
     text = json.dumps(report, indent=1)
     print(text)
     if args.json:

@@ -1,0 +1,162 @@
+"""The decoder alone on held-out speakers, from ground-truth tokens (no LM), through the vocoder:
+
+- reconstruction: an utterance's own tokens + a *different* utterance of the same speaker in the same style
+  as the speaker prompt -> mel L1 to the real mel, SIM to the real recording and WER (English), each beside
+  the real recording's own figures;
+- cross-style, the crucial case of N2A: a *normal* utterance of the speaker as prompt + the speaker's real
+  *whisper* tokens -> global R_UV of the output, and per speaker whether the output is closer (SIM) to that
+  speaker's own real whisper than to any other held-out speaker's whisper.
+
+    python -m deepasmr.flow.evaluate --flow models/tiny --shards runs/shards/v1 --corpus corpus/v1 \\
+        [--per-group 4] [--steps 10] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from deepasmr.data.shards import ShardReader
+
+
+def _by_speaker_style(rows: list[dict]) -> dict[tuple[str, str], list[dict]]:
+    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for r in sorted(rows, key=lambda r: r["id"]):
+        groups[(r["speaker"], r["style"])].append(r)
+    return groups
+
+
+class _Decoder:
+    """Tokens + prompt utterance -> waveform at the vocoder's rate."""
+
+    def __init__(self, flow, vocoder, reader: ShardReader, steps: int | None, seed: int):
+        self.flow, self.vocoder, self.reader, self.steps, self.seed = flow, vocoder, reader, steps, seed
+
+    def __call__(self, target_id: str, prompt_id: str) -> tuple[np.ndarray, torch.Tensor, torch.Tensor]:
+        target, prompt = self.reader[target_id], self.reader[prompt_id]
+        r = self.flow.cfg.token_ratio
+        p_tok = prompt["tokens"].long()
+        p_mel = prompt["mel"].float()[:, : len(p_tok) * r]
+        with torch.no_grad():
+            mel = self.flow.generate(target["tokens"].long(), p_mel, p_tok[: p_mel.shape[-1] // r],
+                                     steps=self.steps, seed=self.seed)
+            wav = self.vocoder.generate(mel).cpu().numpy().astype(np.float32)
+        return wav, mel, target["mel"].float()
+
+
+def reconstruction(decode: _Decoder, groups, wav_of, embed, asr, per_group: int) -> dict:
+    from deepasmr.eval.asr import error_rate, utterance_errors
+    from deepasmr.speaker.embedding import cosine
+
+    rows_by: dict[str, list[dict]] = defaultdict(list)
+    for (_, style), utts in groups.items():
+        if len(utts) < 2:
+            continue
+        lang = utts[0]["language"]
+        rows_by[f"{style}/{lang}"].extend(
+            {"target": t, "prompt": utts[(i + 1) % len(utts)]} for i, t in enumerate(utts[:2]))
+    out = {}
+    for name, pairs in sorted(rows_by.items()):
+        lang = name.split("/")[1]
+        l1, sims, sims_gt, gen_err, gt_err = [], [], [], [], []
+        for pair in pairs[:per_group]:
+            wav, mel, real_mel = decode(pair["target"]["id"], pair["prompt"]["id"])
+            n = min(mel.shape[-1], real_mel.shape[-1])
+            l1.append(float((mel[:, :n] - real_mel[:, :n]).abs().mean()))
+            real, prompt = wav_of(pair["target"]), wav_of(pair["prompt"])
+            e_gen, e_real, e_prompt = embed(wav), embed(real), embed(prompt)
+            sims.append(cosine(e_gen, e_real))
+            sims_gt.append(cosine(e_real, e_prompt))
+            if asr is not None and lang == "en":
+                text = pair["target"]["text"]
+                gen_err.append(utterance_errors(text, asr.transcribe(wav, lang), lang))
+                gt_err.append(utterance_errors(text, asr.transcribe(real, lang), lang))
+        out[name] = {"n": len(l1), "mel_l1": float(np.mean(l1)), "sim_to_ground_truth": float(np.mean(sims)),
+                     "ground_truth_sim_to_prompt": float(np.mean(sims_gt))}
+        if gen_err:
+            out[name] |= {"wer": error_rate(gen_err)["rate"], "ground_truth_wer": error_rate(gt_err)["rate"]}
+    return out
+
+
+def cross_style(decode: _Decoder, groups, wav_of, embed, per_speaker: int, sr: int) -> dict:
+    """Normal prompt + real whisper tokens, per held-out speaker."""
+    from deepasmr.eval.voicing import analyze_voicing, pool_ratios
+    from deepasmr.speaker.embedding import cosine
+
+    speakers = sorted({s for (s, st) in groups if st == "asmr" and (s, "normal") in groups})
+    # References: each speaker's real whispers *not* used as targets here.
+    refs = {s: [embed(wav_of(r)) for r in groups[(s, "asmr")][per_speaker:per_speaker + 3]] for s in speakers}
+    summaries, per = [], {}
+    for s in speakers:
+        outs = []
+        for i, target in enumerate(groups[(s, "asmr")][:per_speaker]):
+            prompt = groups[(s, "normal")][i % len(groups[(s, "normal")])]
+            wav, _, _ = decode(target["id"], prompt["id"])
+            summaries.append(analyze_voicing(wav, sr))
+            outs.append(embed(wav))
+        sim = {o: float(np.mean([cosine(e, ref) for e in outs for ref in refs[o]])) for o in speakers if refs[o]}
+        others = [v for o, v in sim.items() if o != s]
+        per[s] = {"sim_own_whisper": sim.get(s), "best_other_whisper": max(others) if others else None,
+                  "wins": bool(others) and s in sim and sim[s] > max(others)}
+    wins = [p["wins"] for p in per.values()]
+    return {**pool_ratios(summaries), "n_speakers": len(per), "speaker_win_rate": float(np.mean(wins)),
+            "per_speaker": per}
+
+
+def main(argv: list[str] | None = None) -> int:
+    from deepasmr.audio import load_audio
+    from deepasmr.data.manifest import read_manifest
+    from deepasmr.flow.io import load_flow
+    from deepasmr.speaker.embedding import embed as embed_wav
+    from deepasmr.vocoder import load_vocoder
+
+    ap = argparse.ArgumentParser(description="Flow decoder alone (ground-truth tokens) on held-out speakers.")
+    ap.add_argument("--flow", required=True, help="folder with flow.json + flow.safetensors")
+    ap.add_argument("--shards", required=True)
+    ap.add_argument("--corpus", required=True, help="corpus folder (manifest.jsonl + wavs) of the shards")
+    ap.add_argument("--split", default="test")
+    ap.add_argument("--per-group", type=int, default=4, help="reconstructions per style/language")
+    ap.add_argument("--per-speaker", type=int, default=2, help="cross-style outputs per held-out speaker")
+    ap.add_argument("--steps", type=int, default=None)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--no-asr", action="store_true")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--json")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+
+    reader = ShardReader(args.shards)
+    flow, vocoder = load_flow(args.flow), load_vocoder()
+    sr = vocoder.sample_rate
+    paths = {r["id"]: Path(args.corpus) / r["path"] for r in read_manifest(Path(args.corpus) / "manifest.jsonl")}
+    groups = _by_speaker_style([r for r in reader.index if r.get("split") == args.split])
+
+    def wav_of(row: dict) -> np.ndarray:
+        return load_audio(paths[row["id"]], sr)[0]
+
+    def embed(wav: np.ndarray) -> np.ndarray:
+        return embed_wav(wav, sr)
+
+    asr = None
+    if not args.no_asr:
+        from deepasmr.eval.asr import get_backend
+
+        asr = get_backend(None, "en")
+    decode = _Decoder(flow, vocoder, reader, args.steps, args.seed)
+    report = {"split": args.split, "steps": args.steps or flow.cfg.steps,
+              "reconstruction": reconstruction(decode, groups, wav_of, embed, asr, args.per_group),
+              "cross_style": cross_style(decode, groups, wav_of, embed, args.per_speaker, sr)}
+    text = json.dumps(report, indent=1)
+    print(text)
+    if args.json:
+        Path(args.json).write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
