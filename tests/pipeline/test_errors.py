@@ -84,3 +84,93 @@ def test_default_model_dir_honours_env(monkeypatch, tmp_path):
 def test_bad_prompt_text(engine, voice_clip):
     with pytest.raises(TextError):
         engine.speak(TEXT, voice=voice_clip, style="normal", prompt_text="こんにちは")
+
+
+# -- convert -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["silent", "too_short", "too_long", "corrupt", "missing"])
+def test_convert_bad_input_clip(engine, bad_clips, name):
+    from deepasmr.pipeline.convert import convert
+
+    with pytest.raises(AudioError):
+        convert(engine, bad_clips[name], "asmr")
+
+
+def test_convert_bad_voice_clip(engine, voice_clip, bad_clips):
+    from deepasmr.pipeline.convert import convert
+
+    with pytest.raises(AudioError):
+        convert(engine, voice_clip, "asmr", voice=bad_clips["silent"])
+
+
+@pytest.mark.parametrize("kwargs, error", [(dict(style="whisper"), SpeakError), (dict(words="guess"), SpeakError),
+                                           (dict(lang="fr"), TextError), (dict(iterations=0), SpeakError)])
+def test_convert_bad_options(engine, voice_clip, kwargs, error):
+    from deepasmr.pipeline.convert import convert
+
+    with pytest.raises(error):
+        convert(engine, voice_clip, **{"style": "asmr", **kwargs})
+
+
+@pytest.mark.parametrize("case", ["clip", "voice", "lang", "model", "suffix"])
+def test_cli_convert_bad_input_exits_2_and_writes_nothing(bundle_dir, voice_clip, bad_clips, tmp_path, capsys,
+                                                          case):
+    import deepasmr.cli
+
+    clip, model, extra, out = str(voice_clip), bundle_dir, [], tmp_path / "out" / "x.wav"
+    if case == "clip":
+        clip = str(bad_clips["corrupt"])
+    elif case == "voice":
+        extra = ["--voice", str(bad_clips["too_short"])]
+    elif case == "lang":
+        extra = ["--lang", "fr"]
+    elif case == "model":
+        model = tmp_path / "partial"
+        shutil.copytree(bundle_dir, model)
+        (model / "lm.safetensors").unlink()
+    elif case == "suffix":
+        out = tmp_path / "out" / "x.mp3"
+    rc = deepasmr.cli.main(["convert", clip, "--style", "asmr", "-o", str(out), "--model", str(model), *extra])
+    assert rc == 2
+    assert "deepasmr: error:" in capsys.readouterr().err
+    assert not out.exists() and not out.parent.exists()
+
+
+# -- batch: whole-batch problems fail before anything is written (bad lines: test_batch.py) ----------------
+
+
+@pytest.mark.parametrize("case", ["no_lines_file", "blank_lines", "not_utf8", "voice", "style", "steps", "model",
+                                  "prompt_text"])
+def test_batch_bad_input_writes_nothing(engine, bundle_dir, voice_clip, bad_clips, tmp_path, case):
+    from deepasmr.errors import DataError, DeepASMRError
+    from deepasmr.pipeline.batch import BatchJob, run_batch
+
+    lines = tmp_path / "lines.txt"
+    lines.write_text(f"{TEXT}\n", encoding="utf-8")
+    job, use_engine = dict(voice=str(voice_clip)), engine
+    expected = {"no_lines_file": DataError, "blank_lines": DataError, "not_utf8": DataError, "voice": AudioError,
+                "style": SpeakError, "steps": SpeakError, "model": ModelFilesError, "prompt_text": TextError}[case]
+    if case == "no_lines_file":
+        lines = tmp_path / "none.txt"
+    elif case == "blank_lines":
+        lines.write_text("\n  \n\n")
+    elif case == "not_utf8":
+        lines.write_bytes(b"\xff\xfe\x00bad")
+    elif case == "voice":
+        job["voice"] = str(bad_clips["silent"])
+    elif case == "style":
+        job["style"] = "whisper"
+    elif case == "steps":
+        job["steps"] = 0
+    elif case == "model":
+        partial = tmp_path / "partial"
+        shutil.copytree(bundle_dir, partial, ignore=shutil.ignore_patterns("flow.*"))
+        job["model"], use_engine = str(partial), None
+    elif case == "prompt_text":
+        job["prompt_text"] = "こんにちは"
+    out = tmp_path / "out"
+    with pytest.raises(expected) as err:
+        run_batch(lines, out, BatchJob(**job), engine=use_engine, progress=False)
+    assert isinstance(err.value, DeepASMRError)
+    assert not out.exists()

@@ -42,7 +42,7 @@ def test_cross_style_routes_to_the_nearest_pool_entry(engine, voice_clip):
 
 
 def test_intra_style_uses_the_clip_and_notes_prompt_free_input(engine, voice_clip):
-    result = engine.speak_detailed(SENTENCE, voice_clip, "normal", seed=0)
+    result = engine.speak_detailed(SENTENCE, voice_clip, "normal", seed=0, transcribe_prompt=False)
     assert result.task == "N2N" and result.route["mode"] == "self"
     assert result.route["task_prompt"]["audio"] == str(voice_clip)
     assert any("prompt-free" in n for n in result.notes)

@@ -35,6 +35,14 @@ class SpeakConfig:
     cfg_strength: float | None = None
     # Output peak is scaled down to this when the vocoder overshoots (float wav in [-1, 1]).
     peak_limit: float = 0.99
+    # Intra-style task without a prompt transcript: transcribe the clip with the ASR backend (False: go
+    # straight to the prompt-free LM input). asr_model: a deepasmr.eval.asr model spec; None = the shipped
+    # default of the text's language (Whisper tiny.en for en, multilingual Whisper base for zh).
+    transcribe_prompt: bool = True
+    asr_model: str | None = None
+    # A transcript with more words per second of audio than this is an ASR loop (tiny.en loops on some
+    # whispered clips, DESIGN.md), not the clip's words: it is not used.
+    max_words_per_second: float = 6.0
 
 
 DEFAULT_SPEAK = SpeakConfig()

@@ -3,7 +3,9 @@
 Routing follows the paper (DESIGN.md §5-7, deepasmr.speaker.select): the clip's style is its R_UV verdict
 unless given; intra-style tasks use the clip as the LM's task prompt, cross-style tasks the nearest pool entry
 of the output style. The user's clip is always the flow decoder's speaker prompt. Without a prompt transcript
-an intra-style task uses the prompt-free LM input (the style token alone); that choice is recorded in `notes`.
+an intra-style task transcribes the clip with the ASR backend (SpeakConfig.transcribe_prompt; Whisper tiny.en
+for English, base for Mandarin) and falls back to the prompt-free LM input (the style token alone) when the ASR
+is off, unavailable or hears nothing usable; which one happened is recorded in `notes`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from deepasmr.errors import TextError
 from deepasmr.pipeline.bundle import Bundle, load_bundle
 from deepasmr.pipeline.config import DEFAULT_SPEAK, STYLES, SpeakConfig, SpeakError
 from deepasmr.pipeline.text import check_text, split_text
+from deepasmr.pipeline.transcribe import TranscriptCache
 
 Voice = str | os.PathLike | tuple[np.ndarray, int]
 
@@ -60,6 +63,7 @@ class DeepASMR:
     def __init__(self, bundle: Bundle, config: SpeakConfig = DEFAULT_SPEAK):
         self.bundle = bundle
         self.config = config
+        self.transcripts = TranscriptCache()
 
     @classmethod
     def load(cls, path: str | os.PathLike | None = None, config: SpeakConfig = DEFAULT_SPEAK) -> DeepASMR:
@@ -76,7 +80,8 @@ class DeepASMR:
         return result.wav, result.sample_rate
 
     # -- validation ----------------------------------------------------------------------------------------
-    def _check_args(self, style, prompt_style, steps, iterations) -> None:
+    def check_options(self, style, prompt_style, steps, iterations) -> None:
+        """SpeakError for a style, prompt style, step count or pass count this engine does not take."""
         cfg = self.config
         if style not in STYLES:
             raise SpeakError(f"style must be one of {', '.join(STYLES)}, not {style!r}")
@@ -104,7 +109,7 @@ class DeepASMR:
         return wav, Path(voice)
 
     # -- stages ------------------------------------------------------------------------------------------------
-    def _tokens(self, wav: np.ndarray, crop: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    def mel_tokens(self, wav: np.ndarray, crop: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
         """(log-mel [n_mels, T], tokens [N]) of a clip at the bundle's rate; `crop`: to max_prompt_seconds
         (the flow's speaker prompt). The LM's task prompt keeps the whole clip, to match its transcript."""
         from deepasmr.audio import log_mel
@@ -128,15 +133,37 @@ class DeepASMR:
         with single_thread():
             return torch.as_tensor(embed(wav, self.bundle.mel_config.sample_rate), dtype=torch.float32)
 
-    def _task_prompt(self, route, lang: str, clip_tokens: torch.Tensor, notes: list[str]) -> tuple[list, list]:
-        """LM (prompt_text ids, prompt_speech ids) for the routed task prompt."""
+    def _prompt_transcript(self, clip_wav: np.ndarray, lang: str, transcribe: bool, notes: list[str]) -> str | None:
+        """The intra-style clip's words by ASR, or None (prompt-free LM input) with the reason in `notes`."""
+        from deepasmr.pipeline.transcribe import ASR_FAILURES
+
+        free = "prompt-free LM input (style token alone)"
+        if not transcribe:
+            notes.append(f"no prompt text for the intra-style clip and prompt transcription is off: {free}")
+            return None
+        try:
+            heard = self.transcripts.get(clip_wav, self.bundle.mel_config.sample_rate, lang, self.config)
+        except ASR_FAILURES as err:
+            notes.append(f"no prompt text for the intra-style clip and the ASR failed ({err}): {free}")
+            return None
+        notes.append(f"prompt text transcribed by ASR {heard.model}: {heard.text!r}")
+        return heard.text
+
+    def _task_prompt(self, route, lang: str, clip_wav: np.ndarray, clip_tokens: torch.Tensor, notes: list[str],
+                     transcribe: bool, prompt_units: list[int] | None = None) -> tuple[list, list]:
+        """LM (prompt_text ids, prompt_speech ids) for the routed task prompt. `prompt_units`: the intra-style
+        clip's transcript as LM text ids already (convert's CTC phones)."""
         from deepasmr.audio import load_audio
 
         prompt, text_tok = route.task_prompt, self.bundle.text_tokenizer
         if route.mode == "self":
+            if prompt_units:
+                return list(prompt_units), clip_tokens.tolist()
             if not prompt.text:
-                notes.append("no prompt text for the intra-style clip: prompt-free LM input (style token alone)")
-                return [], []
+                prompt.text = self._prompt_transcript(clip_wav, lang, transcribe, notes)
+                if prompt.text is None:
+                    return [], []
+                return text_tok.encode(prompt.text, lang), clip_tokens.tolist()
             from deepasmr.frontend import detect_language
 
             return text_tok.encode(prompt.text, detect_language(prompt.text)), clip_tokens.tolist()
@@ -145,7 +172,7 @@ class DeepASMR:
         if tokens is None or not pool.tokens_from(self.bundle.root):
             notes.append(f"pool entry {route.entry_id}: tokens re-made with this bundle's tokenizer")
             wav, _ = load_audio(prompt.audio, self.bundle.mel_config.sample_rate)
-            tokens = self._tokens(wav, crop=False)[1].tolist()
+            tokens = self.mel_tokens(wav, crop=False)[1].tolist()
         return text_tok.encode(prompt.text, prompt.language or lang), list(tokens)
 
     def _synthesize(self, texts, style, prompt_ids, speaker_wav, seed, steps, clock) -> tuple[list, list[int]]:
@@ -155,7 +182,7 @@ class DeepASMR:
 
         cfg, b = self.config, self.bundle
         t0 = time.perf_counter()
-        spk_mel, spk_tokens = self._tokens(speaker_wav)
+        spk_mel, spk_tokens = self.mel_tokens(speaker_wav)
         spk_emb = self._spk_emb(speaker_wav)
         clock.add("speaker_prompt", t0)
         decode = DecodeConfig(**{k: v for k, v in (("temperature", cfg.temperature), ("top_k", cfg.top_k),
@@ -204,48 +231,70 @@ class DeepASMR:
         return wav.astype(np.float32), spans
 
     # -- the request -------------------------------------------------------------------------------------------
+    def encode_text(self, text: str, lang: str | None = None) -> tuple[list[str], list[list[int]], str, list[str]]:
+        """Checked text -> (sentences, their LM text ids, language, notes); TextError if nothing is speakable."""
+        text, lang = check_text(text, lang, self.config)
+        sentences, ids, notes = [], [], []
+        for sentence in split_text(text, self.config):
+            try:
+                ids.append(self.bundle.text_tokenizer.encode(sentence, lang))
+            except TextError:
+                notes.append(f"skipped {sentence[:30]!r}: nothing pronounceable")
+                continue
+            sentences.append(sentence)
+        if not ids:
+            raise TextError(f"no pronounceable words in {text[:40]!r} ({lang})")
+        return sentences, ids, lang, notes
+
     def speak_detailed(self, text: str, voice: Voice, style: str = "asmr", *, prompt_text: str | None = None,
                        prompt_style: str | None = None, lang: str | None = None, seed: int | None = None,
-                       steps: int | None = None, iterations: int = 1) -> SpeakResult:
-        """speak() plus the task, route, notes and per-stage timings (SpeakResult)."""
+                       steps: int | None = None, iterations: int = 1,
+                       transcribe_prompt: bool | None = None) -> SpeakResult:
+        """speak() plus the task, route, notes and per-stage timings (SpeakResult). transcribe_prompt:
+        override SpeakConfig.transcribe_prompt for this request."""
+        start = time.perf_counter()
+        self.check_options(style, prompt_style, steps, iterations)
+        sentences, ids, lang, notes = self.encode_text(text, lang)
+        return self.speak_units(sentences, ids, lang, voice, style, prompt_text=prompt_text,
+                                prompt_style=prompt_style, seed=seed, steps=steps, iterations=iterations,
+                                transcribe_prompt=transcribe_prompt, notes=notes, start=start)
+
+    def speak_units(self, sentences: list[str], ids: list[list[int]], lang: str, voice: Voice, style: str = "asmr",
+                    *, prompt_text: str | None = None, prompt_units: list[int] | None = None,
+                    prompt_style: str | None = None, seed: int | None = None, steps: int | None = None,
+                    iterations: int = 1, transcribe_prompt: bool | None = None, notes: list[str] | None = None,
+                    start: float | None = None) -> SpeakResult:
+        """Synthesise pieces already turned into LM text ids (`ids`, one list per piece; `sentences` label them).
+        `prompt_units`: the clip's transcript as LM text ids (used by intra-style tasks before prompt_text)."""
         from deepasmr.speaker.select import route_task
 
-        start = time.perf_counter()
-        self._check_args(style, prompt_style, steps, iterations)
-        text, lang = check_text(text, lang, self.config)
+        start = time.perf_counter() if start is None else start
+        self.check_options(style, prompt_style, steps, iterations)
+        if not ids or len(ids) != len(sentences) or not all(ids):
+            raise TextError("nothing to say: give at least one non-empty piece of LM text ids per sentence")
         prompt_text = prompt_text.strip() if prompt_text and prompt_text.strip() else None
         if prompt_text is not None:
             check_text(prompt_text, None, self.config)
-        clock, notes = _Clock(), []
+        transcribe = self.config.transcribe_prompt if transcribe_prompt is None else bool(transcribe_prompt)
+        clock, notes = _Clock(), list(notes or [])
         with tempfile.TemporaryDirectory(prefix="deepasmr-voice-") as tmp:
             clip_wav, clip_path = self._load_voice(voice, Path(tmp))
             t0 = time.perf_counter()
             route = route_task(clip_path, style, clip_text=prompt_text, clip_style=prompt_style, language=lang,
                                pools=self.bundle.pools)
             clock.add("route", t0)
-        notes.extend(route.notes)
-        sentences, texts = [], []
-        for sentence in split_text(text, self.config):
-            try:
-                ids = self.bundle.text_tokenizer.encode(sentence, lang)
-            except TextError:
-                notes.append(f"skipped {sentence[:30]!r}: nothing pronounceable")
-                continue
-            sentences.append(sentence)
-            texts.append(ids)
-        if not texts:
-            raise TextError(f"no pronounceable words in {text[:40]!r} ({lang})")
+        notes[:0] = route.notes
         t0 = time.perf_counter()
-        _, clip_tokens = self._tokens(clip_wav, crop=False)
-        prompt_ids = self._task_prompt(route, lang, clip_tokens, notes)
+        _, clip_tokens = self.mel_tokens(clip_wav, crop=False)
+        prompt_ids = self._task_prompt(route, lang, clip_wav, clip_tokens, notes, transcribe, prompt_units)
         clock.add("task_prompt", t0)
         speaker_wav, n_tokens, spans = clip_wav, [], []
         for it in range(iterations):
-            pieces, n_tokens = self._synthesize(texts, style, prompt_ids, speaker_wav, seed, steps, clock)
+            pieces, n_tokens = self._synthesize(ids, style, prompt_ids, speaker_wav, seed, steps, clock)
             speaker_wav, spans = self._join(pieces)
             if it + 1 < iterations:
                 notes.append(f"refinement pass {it + 2}: the previous output is the speaker prompt")
         clock.times["total"] = time.perf_counter() - start
         return SpeakResult(wav=speaker_wav, sample_rate=self.sample_rate, task=route.task, language=lang,
-                           sentences=sentences, route=route.to_dict(), notes=notes, timings=clock.times,
+                           sentences=list(sentences), route=route.to_dict(), notes=notes, timings=clock.times,
                            n_tokens=n_tokens, spans=spans, iterations=iterations)
