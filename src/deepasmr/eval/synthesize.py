@@ -30,7 +30,6 @@ class RunConfig:
     steps: int | None = None
     iterations: int = 1
     limit: int = 0  # entries per test set (0 = all); the first ones, which span the speakers in order
-    selection: str = "virtual"  # cross-style task prompt: virtual | real-pool | fixed
     use_prompt_text: bool = True  # give the clip's transcript (the paper's lists have it)
 
 
@@ -43,9 +42,9 @@ def spread(entries: list[dict], limit: int) -> list[dict]:
 
 
 def synthesize_testset(model, testset: str | os.PathLike, audio_root: str | os.PathLike,
-                       out_dir: str | os.PathLike, config: RunConfig = RunConfig(), route_kwargs: dict | None = None
-                       ) -> dict:
-    """Generate every (or `limit` spread) entries of one test set; returns a log with per-entry notes."""
+                       out_dir: str | os.PathLike, config: RunConfig = RunConfig(), route=None) -> dict:
+    """Generate every (or `limit` spread) entries of one test set; returns a log with per-entry notes.
+    `route`: deepasmr.pipeline.config.RouteOptions (None = the bundle's virtual pool)."""
     from deepasmr.audio import save_audio
 
     task = task_name(testset)
@@ -69,7 +68,7 @@ def synthesize_testset(model, testset: str | os.PathLike, audio_root: str | os.P
             result = model.speak_detailed(entry["transcription"], root / entry["prompt_audio"], style,
                                           prompt_text=prompt_text, prompt_style=prompt_style, seed=config.seed,
                                           steps=config.steps, iterations=config.iterations,
-                                          **(route_kwargs or {}))
+                                          **({"route": route} if route is not None else {}))
         except DeepASMRError as err:
             log["failed"].append({"key": key, "error": str(err)})
             continue

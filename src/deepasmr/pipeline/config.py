@@ -46,3 +46,16 @@ class SpeakConfig:
 
 
 DEFAULT_SPEAK = SpeakConfig()
+
+
+@dataclass(frozen=True)
+class RouteOptions:
+    """How a cross-style task prompt is chosen (the paper's Table III ablation): `virtual` = the bundle's pool
+    (or `pools`), `real-pool` = `pools` built from real clips, `fixed` = the one prompt (audio, transcript)."""
+
+    mode: str = "virtual"
+    pools: dict | None = None  # style -> deepasmr.speaker.pool.Pool; None = the bundle's
+    fixed_prompt: tuple | None = None  # (audio path, transcript) for mode "fixed"
+
+
+DEFAULT_ROUTE = RouteOptions()

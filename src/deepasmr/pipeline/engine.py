@@ -21,7 +21,7 @@ import torch
 
 from deepasmr.errors import TextError
 from deepasmr.pipeline.bundle import Bundle, load_bundle
-from deepasmr.pipeline.config import DEFAULT_SPEAK, STYLES, SpeakConfig, SpeakError
+from deepasmr.pipeline.config import DEFAULT_ROUTE, DEFAULT_SPEAK, STYLES, RouteOptions, SpeakConfig, SpeakError
 from deepasmr.pipeline.text import check_text, split_text
 from deepasmr.pipeline.transcribe import TranscriptCache
 
@@ -150,7 +150,8 @@ class DeepASMR:
         return heard.text
 
     def _task_prompt(self, route, lang: str, clip_wav: np.ndarray, clip_tokens: torch.Tensor, notes: list[str],
-                     transcribe: bool, prompt_units: list[int] | None = None) -> tuple[list, list]:
+                     transcribe: bool, prompt_units: list[int] | None = None, pools: dict | None = None
+                     ) -> tuple[list, list]:
         """LM (prompt_text ids, prompt_speech ids) for the routed task prompt. `prompt_units`: the intra-style
         clip's transcript as LM text ids already (convert's CTC phones)."""
         from deepasmr.audio import load_audio
@@ -167,9 +168,9 @@ class DeepASMR:
             from deepasmr.frontend import detect_language
 
             return text_tok.encode(prompt.text, detect_language(prompt.text)), clip_tokens.tolist()
-        pool = self.bundle.pools[route.output_style]
+        pool = (pools or {}).get(route.output_style)
         tokens = prompt.tokens
-        if tokens is None or not pool.tokens_from(self.bundle.root):
+        if tokens is None or pool is None or not pool.tokens_from(self.bundle.root):
             notes.append(f"pool entry {route.entry_id}: tokens re-made with this bundle's tokenizer")
             wav, _ = load_audio(prompt.audio, self.bundle.mel_config.sample_rate)
             tokens = self.mel_tokens(wav, crop=False)[1].tolist()
@@ -249,21 +250,21 @@ class DeepASMR:
     def speak_detailed(self, text: str, voice: Voice, style: str = "asmr", *, prompt_text: str | None = None,
                        prompt_style: str | None = None, lang: str | None = None, seed: int | None = None,
                        steps: int | None = None, iterations: int = 1,
-                       transcribe_prompt: bool | None = None) -> SpeakResult:
+                       transcribe_prompt: bool | None = None, route: RouteOptions = DEFAULT_ROUTE) -> SpeakResult:
         """speak() plus the task, route, notes and per-stage timings (SpeakResult). transcribe_prompt:
-        override SpeakConfig.transcribe_prompt for this request."""
+        override SpeakConfig.transcribe_prompt for this request; route: how a cross-style task prompt is chosen."""
         start = time.perf_counter()
         self.check_options(style, prompt_style, steps, iterations)
         sentences, ids, lang, notes = self.encode_text(text, lang)
         return self.speak_units(sentences, ids, lang, voice, style, prompt_text=prompt_text,
                                 prompt_style=prompt_style, seed=seed, steps=steps, iterations=iterations,
-                                transcribe_prompt=transcribe_prompt, notes=notes, start=start)
+                                transcribe_prompt=transcribe_prompt, notes=notes, start=start, route=route)
 
     def speak_units(self, sentences: list[str], ids: list[list[int]], lang: str, voice: Voice, style: str = "asmr",
                     *, prompt_text: str | None = None, prompt_units: list[int] | None = None,
                     prompt_style: str | None = None, seed: int | None = None, steps: int | None = None,
                     iterations: int = 1, transcribe_prompt: bool | None = None, notes: list[str] | None = None,
-                    start: float | None = None) -> SpeakResult:
+                    start: float | None = None, route: RouteOptions = DEFAULT_ROUTE) -> SpeakResult:
         """Synthesise pieces already turned into LM text ids (`ids`, one list per piece; `sentences` label them).
         `prompt_units`: the clip's transcript as LM text ids (used by intra-style tasks before prompt_text)."""
         from deepasmr.speaker.select import route_task
@@ -280,13 +281,20 @@ class DeepASMR:
         with tempfile.TemporaryDirectory(prefix="deepasmr-voice-") as tmp:
             clip_wav, clip_path = self._load_voice(voice, Path(tmp))
             t0 = time.perf_counter()
-            route = route_task(clip_path, style, clip_text=prompt_text, clip_style=prompt_style, language=lang,
-                               pools=self.bundle.pools)
+            pools = route.pools or self.bundle.pools
+            fixed = None
+            if route.fixed_prompt is not None:
+                from deepasmr.speaker.select import Prompt
+
+                fixed = Prompt(audio=Path(route.fixed_prompt[0]), text=route.fixed_prompt[1],
+                               style=style, language=lang)
+            routed = route_task(clip_path, style, clip_text=prompt_text, clip_style=prompt_style, language=lang,
+                                mode=route.mode, pools=pools, fixed=fixed)
             clock.add("route", t0)
-        notes[:0] = route.notes
+        notes[:0] = routed.notes
         t0 = time.perf_counter()
         _, clip_tokens = self.mel_tokens(clip_wav, crop=False)
-        prompt_ids = self._task_prompt(route, lang, clip_wav, clip_tokens, notes, transcribe, prompt_units)
+        prompt_ids = self._task_prompt(routed, lang, clip_wav, clip_tokens, notes, transcribe, prompt_units, pools)
         clock.add("task_prompt", t0)
         speaker_wav, n_tokens, spans = clip_wav, [], []
         for it in range(iterations):
@@ -295,6 +303,6 @@ class DeepASMR:
             if it + 1 < iterations:
                 notes.append(f"refinement pass {it + 2}: the previous output is the speaker prompt")
         clock.times["total"] = time.perf_counter() - start
-        return SpeakResult(wav=speaker_wav, sample_rate=self.sample_rate, task=route.task, language=lang,
-                           sentences=list(sentences), route=route.to_dict(), notes=notes, timings=clock.times,
+        return SpeakResult(wav=speaker_wav, sample_rate=self.sample_rate, task=routed.task, language=lang,
+                           sentences=list(sentences), route=routed.to_dict(), notes=notes, timings=clock.times,
                            n_tokens=n_tokens, spans=spans, iterations=iterations)
