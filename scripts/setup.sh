@@ -2,7 +2,7 @@
 # Creates/updates .venv and installs everything deepasmr needs, Debian packages included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-APT_PACKAGES="espeak-ng flite festival festvox-kallpc16k festvox-us-slt-hts fortunes fortunes-zh sox"
+APT_PACKAGES="espeak-ng flite festival festvox-kallpc16k festvox-us-slt-hts fortunes fortunes-zh sox chromium"
 missing=""
 for p in $APT_PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then

@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "deepasmr.vocoder.cli",
     "deepasmr.tokenizer.cli",
     "deepasmr.train.cli",
+    "deepasmr.serve.cli",
 )
 
 
