@@ -74,6 +74,23 @@ def add_commands(subparsers) -> None:
     m.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="processes for PYIN")
     m.set_defaults(func=cmd_eval_model)
 
+    b = subparsers.add_parser(
+        "baseline",
+        help="the DSP baseline on test sets: a synthesizer voice warped towards the prompt by WORLD, then scored",
+        description="For each test set: <out>/<LANG>_<TASK>/<key>.wav from a TTS + WORLD cascade (one synthesizer "
+        "voice per language; a spectral-envelope warp per prompt chosen by speaker similarity; pitch matched for "
+        "normal output, pseudo-whisper for ASMR) with the chosen warps in baseline_log.json, then the same scores "
+        "as `deepasmr eval-model`; writes <out>/eval.{json,md,png}.",
+    )
+    b.add_argument("--testset", required=True, action="append", metavar="X.json", help="repeat for several")
+    b.add_argument("--audio-root", required=True, metavar="R", help="folder the test set's audio paths start at")
+    b.add_argument("--out", required=True, metavar="DIR")
+    b.add_argument("--limit", type=int, default=0, help="entries per test set, spread over its speakers (0 = all)")
+    b.add_argument("--no-score", action="store_true", help="only synthesise")
+    b.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    b.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="processes for PYIN")
+    b.set_defaults(func=cmd_baseline)
+
     c = subparsers.add_parser(
         "eval-corpus",
         help="R_UV per language/style, speaker identification by SIM, WER/CER per source voice of a manifest",
@@ -180,6 +197,31 @@ def _language_of(testset: str) -> str:
     return "zh" if Path(testset).name.upper().startswith("ZH") else "en"
 
 
+def _run_name(testset: str) -> str:
+    """'.../ZH_N2A_testset.json' -> 'ZH_N2A': the folder a system's outputs for that set go in."""
+    from deepasmr.eval.testset import task_name
+
+    return f"{_language_of(testset).upper()}_{task_name(testset)}"
+
+
+def _score_runs(runs: list[tuple], audio_root: str, limit: int, workers: int, out) -> None:
+    """Score each (test set, generated folder) over the entries generated (the `limit` spread), beside the ground
+    truth's own figures, then write <out>/eval.{json,md,png} and print the table."""
+    from deepasmr.eval.report import render_markdown, write_report
+    from deepasmr.eval.synthesize import subset_testset
+    from deepasmr.eval.testset import EvalConfig, evaluate_testset
+
+    results = []
+    for testset, gen in runs:
+        scored = subset_testset(testset, limit, gen / "testset.json")
+        config = EvalConfig(language=_language_of(testset), workers=max(1, workers))
+        results.append(evaluate_testset(scored, audio_root, gen, config, task=_run_name(testset)))
+    if results:
+        paths = write_report(results, out)
+        print(render_markdown(results))
+        print(f"wrote {', '.join(str(p) for p in paths.values())}")
+
+
 def cmd_eval_model(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
@@ -187,42 +229,56 @@ def cmd_eval_model(args: argparse.Namespace) -> int:
     import torch
 
     from deepasmr.errors import DataError
-    from deepasmr.eval.report import render_markdown, write_report
-    from deepasmr.eval.synthesize import RunConfig, subset_testset, synthesize_testset
-    from deepasmr.eval.testset import EvalConfig, evaluate_testset, task_name
+    from deepasmr.eval.synthesize import RunConfig, synthesize_testset
     from deepasmr.pipeline import DeepASMR
+    from deepasmr.pipeline.config import RouteOptions
 
     torch.set_num_threads(max(1, args.threads))
-    route: dict = {"selection": args.selection}
+    pools = fixed = None
     if args.selection == "real-pool":
         if not args.real_pool:
             raise DataError("--selection real-pool needs --real-pool DIR")
         from deepasmr.speaker.pool import load_pools
 
-        route["pools"] = load_pools(args.real_pool)
+        pools = load_pools(args.real_pool)
     elif args.selection == "fixed":
         if not (args.fixed_prompt and args.fixed_prompt_text):
             raise DataError("--selection fixed needs --fixed-prompt WAV and --fixed-prompt-text")
-        route["fixed_prompt"] = (args.fixed_prompt, args.fixed_prompt_text)
+        fixed = (args.fixed_prompt, args.fixed_prompt_text)
+    route = RouteOptions(mode=args.selection, pools=pools, fixed_prompt=fixed)
     run = RunConfig(seed=args.seed, steps=args.steps, iterations=args.iterations, limit=args.limit,
-                    selection=args.selection, use_prompt_text=not args.no_prompt_text)
+                    use_prompt_text=not args.no_prompt_text)
     model = DeepASMR.load(args.model)
     out = Path(args.out)
-    results, logs = [], []
+    runs, logs = [], []
     for testset in args.testset:
-        lang = _language_of(testset)
-        name = f"{lang.upper()}_{task_name(testset)}"
-        gen = out / name
+        gen = out / _run_name(testset)
         logs.append(synthesize_testset(model, testset, args.audio_root, gen, run, route))
-        if args.no_score:
-            continue
-        scored = subset_testset(testset, args.limit, gen / "testset.json")
-        result = evaluate_testset(scored, args.audio_root, gen, EvalConfig(language=lang, workers=args.workers),
-                                  task=name)
-        results.append(result)
+        runs.append((testset, gen))
     (out / "synthesis_logs.json").write_text(json.dumps(logs, indent=1, ensure_ascii=False), encoding="utf-8")
-    if results:
-        paths = write_report(results, out)
-        print(render_markdown(results))
-        print(f"wrote {', '.join(str(p) for p in paths.values())}")
+    if not args.no_score:
+        _score_runs(runs, args.audio_root, args.limit, args.workers, out)
+    return 0
+
+
+def cmd_baseline(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import torch
+
+    from deepasmr.eval.baseline import run_baseline
+
+    torch.set_num_threads(max(1, args.threads))
+    out = Path(args.out)
+    runs = []
+    for testset in args.testset:
+        gen = out / _run_name(testset)
+        log = run_baseline(testset, args.audio_root, gen, _language_of(testset), limit=args.limit)
+        print(f"{gen.name}: {log['written']} written, {log['kept']} kept, {len(log['failed'])} failed "
+              f"in {log['seconds_wall']:.0f} s", flush=True)
+        for failure in log["failed"]:
+            print(f"deepasmr baseline: {gen.name} {failure['key']}: {failure['error']}", file=sys.stderr)
+        runs.append((testset, gen))
+    if not args.no_score:
+        _score_runs(runs, args.audio_root, args.limit, args.workers, out)
     return 0
