@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 import httpx
 import pytest
@@ -47,6 +48,26 @@ def test_a_job_that_timed_out_while_queued_never_runs():
     try:
         asyncio.run(scenario())
         assert ran == [] and work.skipped == 1
+    finally:
+        gate.set()
+        work.close()
+
+
+def test_a_job_that_could_not_meet_its_deadline_is_refused_at_once():
+    gate = threading.Event()
+    work = WorkQueue(capacity=10, workers=1, margin=1.0)
+    try:
+        work.submit(lambda: None).result(10)  # the cold first job does not count
+        for _ in range(2):
+            work.submit(lambda: time.sleep(0.2)).result(10)
+        assert work.service_estimate() == pytest.approx(0.2, abs=0.1)
+        work.submit(lambda: gate.wait(10))  # an empty queue always takes a job
+        with pytest.raises(QueueFull, match="within the 0.3 s request timeout") as err:
+            work.submit(lambda: None, timeout=0.3)  # one job ahead + its own = ~0.4 s > 0.3 s
+        assert err.value.retry_after >= 1
+        accepted = work.submit(lambda: "ok", timeout=5.0)
+        gate.set()
+        assert accepted.result(10) == "ok"
     finally:
         gate.set()
         work.close()

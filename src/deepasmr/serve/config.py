@@ -60,6 +60,9 @@ class ServeConfig:
     workers: int = 1  # synthesis threads sharing the one loaded model
     max_queue: int = 8  # jobs waiting or running; one more is answered 429 with Retry-After
     request_timeout_s: float = 120.0  # from the moment a job is queued; past it the answer is 504
+    # A job is refused (429) when (jobs ahead / workers + 1) x median recent service time x this margin would
+    # end past its timeout: a quick 429 instead of a slow 504.
+    admission_margin: float = 1.5
     torch_threads: int = 1  # torch intra-op threads of the server process (0 = leave torch's choice)
     retry_after_min_s: int = 1
 
@@ -77,6 +80,8 @@ class ServeConfig:
             problems.append(f"max_queue ({self.max_queue}) must be at least workers ({self.workers})")
         if not (0 < self.min_speed <= 1.0 <= self.max_speed):
             problems.append(f"speed range {self.min_speed}..{self.max_speed} must contain 1.0")
+        if self.admission_margin < 1.0:
+            problems.append(f"admission_margin must be at least 1.0, not {self.admission_margin}")
         if self.torch_threads < 0:
             problems.append("torch_threads must be 0 (torch's choice) or more")
         if self.api_key is not None and not self.api_key.strip():

@@ -55,7 +55,9 @@ class ServerState:
         self.catalog = Catalog(self.store, bundle, self.config.default_voice)
         self.work = WorkQueue(self.config.max_queue, self.config.workers,
                               init=lambda: set_torch_threads(self.config.torch_threads),
-                              retry_after_min=self.config.retry_after_min_s)
+                              retry_after_min=self.config.retry_after_min_s,
+                              retry_after_max=max(self.config.retry_after_min_s, int(self.config.request_timeout_s)),
+                              margin=self.config.admission_margin)
 
     def stop(self) -> None:
         if self.work is not None:
