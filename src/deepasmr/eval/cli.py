@@ -65,7 +65,8 @@ def add_commands(subparsers) -> None:
     m.add_argument("--iterations", type=int, default=1, help="iterative refinement passes")
     m.add_argument("--selection", choices=("virtual", "real-pool", "fixed"), default="virtual",
                    help="cross-style task prompt: the bundle's virtual pool, a pool of real clips, or one prompt")
-    m.add_argument("--real-pool", metavar="DIR", help="pool folder for --selection real-pool")
+    m.add_argument("--pools", metavar="DIR", help="select from this pools folder instead of the bundle's (e.g. a "
+                   "pool of real clips for --selection real-pool, or an N2A-bootstrapped one)")
     m.add_argument("--fixed-prompt", metavar="WAV", help="the prompt for --selection fixed")
     m.add_argument("--fixed-prompt-text", help="its transcript")
     m.add_argument("--no-prompt-text", action="store_true", help="withhold the clips' transcripts")
@@ -235,13 +236,13 @@ def cmd_eval_model(args: argparse.Namespace) -> int:
 
     torch.set_num_threads(max(1, args.threads))
     pools = fixed = None
-    if args.selection == "real-pool":
-        if not args.real_pool:
-            raise DataError("--selection real-pool needs --real-pool DIR")
+    if args.selection == "real-pool" and not args.pools:
+        raise DataError("--selection real-pool needs --pools DIR")
+    if args.pools:
         from deepasmr.speaker.pool import load_pools
 
-        pools = load_pools(args.real_pool)
-    elif args.selection == "fixed":
+        pools = load_pools(args.pools)
+    if args.selection == "fixed":
         if not (args.fixed_prompt and args.fixed_prompt_text):
             raise DataError("--selection fixed needs --fixed-prompt WAV and --fixed-prompt-text")
         fixed = (args.fixed_prompt, args.fixed_prompt_text)
