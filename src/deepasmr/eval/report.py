@@ -94,6 +94,15 @@ def plot_results(results: list[dict], out: str | os.PathLike, chart: ChartConfig
     return save_figure(fig, out, chart.dpi)
 
 
+def emit_json(report: dict, path: str | os.PathLike | None = None) -> str:
+    """Print a stage report as JSON and, when `path` is given, also write it there (atomically)."""
+    text = json.dumps(report, indent=1, ensure_ascii=False)
+    print(text)
+    if path:
+        write_text_atomic(Path(path), text + "\n")
+    return text
+
+
 def write_report(results: list[dict], out_dir: str | os.PathLike, stem: str = "eval") -> dict[str, Path]:
     """Write <stem>.json (everything, per utterance included), <stem>.md and <stem>.png into out_dir."""
     out_dir = Path(out_dir)

@@ -12,7 +12,6 @@ the own-speaker side).
 from __future__ import annotations
 
 import argparse
-import json
 from collections import defaultdict
 from pathlib import Path
 
@@ -52,6 +51,7 @@ def speaker_wins(testset: str, audio_root: str, generated: str, max_refs: int = 
 
 
 def main(argv: list[str] | None = None) -> int:
+    from deepasmr.eval.report import emit_json
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--testset", required=True)
     ap.add_argument("--audio-root", required=True)
@@ -59,10 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json")
     args = ap.parse_args(argv)
     report = speaker_wins(args.testset, args.audio_root, args.generated)
-    text = json.dumps(report, indent=1)
-    print(text)
-    if args.json:
-        Path(args.json).write_text(text)
+    emit_json(report, args.json)
     return 0
 
 

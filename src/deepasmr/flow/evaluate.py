@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from collections import defaultdict
 from pathlib import Path
 
@@ -111,6 +110,7 @@ def cross_style(decode: _Decoder, groups, wav_of, embed, per_speaker: int, sr: i
 def main(argv: list[str] | None = None) -> int:
     from deepasmr.audio import load_audio
     from deepasmr.data.manifest import read_manifest
+    from deepasmr.eval.report import emit_json
     from deepasmr.flow.io import load_flow
     from deepasmr.speaker.embedding import embed as embed_wav
     from deepasmr.vocoder import load_vocoder
@@ -151,10 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     report = {"split": args.split, "steps": args.steps or flow.cfg.steps,
               "reconstruction": reconstruction(decode, groups, wav_of, embed, asr, args.per_group),
               "cross_style": cross_style(decode, groups, wav_of, embed, args.per_speaker, sr)}
-    text = json.dumps(report, indent=1)
-    print(text)
-    if args.json:
-        Path(args.json).write_text(text)
+    emit_json(report, args.json)
     return 0
 
 

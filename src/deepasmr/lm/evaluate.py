@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 
@@ -123,6 +122,7 @@ def _pool_prompts(pools_dir: str, model: SpeechLM) -> Callable[[Utterance, int],
 
 
 def main(argv: list[str] | None = None) -> int:
+    from deepasmr.eval.report import emit_json
     from deepasmr.lm.io import load_lm
 
     ap = argparse.ArgumentParser(description="Evaluate a trained LM on a shard split (held-out speakers).")
@@ -161,11 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     prompt_for = _pool_prompts(args.pools, model) if args.prompt == "pool" else None
     report["generation"] = generation(model, data, args.generate, decode, args.seed, to_phones, to_style,
                                       prompt_for)
-    text = json.dumps(report, indent=1)
-    print(text)
-    if args.json:
-        with open(args.json, "w") as fh:
-            fh.write(text)
+    emit_json(report, args.json)
     return 0
 
 
