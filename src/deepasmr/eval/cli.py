@@ -7,6 +7,17 @@ import os
 import sys
 
 
+def _add_run_arguments(p: argparse.ArgumentParser) -> None:
+    """What every "make outputs for test sets, then score them" command takes (eval-model, baseline)."""
+    p.add_argument("--testset", required=True, action="append", metavar="X.json", help="repeat for several")
+    p.add_argument("--audio-root", required=True, metavar="R", help="folder the test set's audio paths start at")
+    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--limit", type=int, default=0, help="entries per test set, spread over its speakers (0 = all)")
+    p.add_argument("--no-score", action="store_true", help="only synthesise")
+    p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="processes for PYIN")
+
+
 def add_commands(subparsers) -> None:
     p = subparsers.add_parser(
         "analyze",
@@ -55,11 +66,8 @@ def add_commands(subparsers) -> None:
         description="For each test set: <out>/<task>/<key>.wav from the model (resumable), then the same "
         "scores as `deepasmr eval`, beside the ground truth's own; writes <out>/eval.{json,md,png}.",
     )
-    m.add_argument("--testset", required=True, action="append", metavar="X.json", help="repeat for several")
-    m.add_argument("--audio-root", required=True, metavar="R", help="folder the test set's audio paths start at")
+    _add_run_arguments(m)
     m.add_argument("--model", default=None, help="model bundle (default: the embedded models/tiny)")
-    m.add_argument("--out", required=True, metavar="DIR")
-    m.add_argument("--limit", type=int, default=0, help="entries per test set, spread over its speakers (0 = all)")
     m.add_argument("--seed", type=int, default=0)
     m.add_argument("--steps", type=int, default=None, help="flow ODE steps (default: the model's)")
     m.add_argument("--iterations", type=int, default=1, help="iterative refinement passes")
@@ -70,9 +78,6 @@ def add_commands(subparsers) -> None:
     m.add_argument("--fixed-prompt", metavar="WAV", help="the prompt for --selection fixed")
     m.add_argument("--fixed-prompt-text", help="its transcript")
     m.add_argument("--no-prompt-text", action="store_true", help="withhold the clips' transcripts")
-    m.add_argument("--no-score", action="store_true", help="only synthesise")
-    m.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
-    m.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="processes for PYIN")
     m.set_defaults(func=cmd_eval_model)
 
     b = subparsers.add_parser(
@@ -83,13 +88,7 @@ def add_commands(subparsers) -> None:
         "normal output, pseudo-whisper for ASMR) with the chosen warps in baseline_log.json, then the same scores "
         "as `deepasmr eval-model`; writes <out>/eval.{json,md,png}.",
     )
-    b.add_argument("--testset", required=True, action="append", metavar="X.json", help="repeat for several")
-    b.add_argument("--audio-root", required=True, metavar="R", help="folder the test set's audio paths start at")
-    b.add_argument("--out", required=True, metavar="DIR")
-    b.add_argument("--limit", type=int, default=0, help="entries per test set, spread over its speakers (0 = all)")
-    b.add_argument("--no-score", action="store_true", help="only synthesise")
-    b.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
-    b.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="processes for PYIN")
+    _add_run_arguments(b)
     b.set_defaults(func=cmd_baseline)
 
     c = subparsers.add_parser(
