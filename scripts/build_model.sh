@@ -3,6 +3,7 @@
 # Every step is resumable: rerun the script after an interruption and finished steps are skipped.
 #   TOKENIZER=reuse (default) keeps the committed models/tiny/tokenizer.*; TOKENIZER=train retrains it on
 #   corpus/v1 first (configs/tokenizer_v1.yaml, ~1 h on one core).
+# Shards skip speaker embeddings (the tiny flow has use_spk_emb=False; they triple extraction time).
 # On 2 CPU cores the two long steps (LM, flow) run side by side, one thread each, ~100 min.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +23,7 @@ if [ "${TOKENIZER:-reuse}" = train ]; then
   $D pool tokens $BUNDLE/pools --tokenizer $BUNDLE
 fi
 [ -f $SHARDS/index.jsonl ] && [ -z "$(find $BUNDLE/tokenizer.safetensors -newer $SHARDS/index.jsonl)" ] \
-  || $D tokenize --model $BUNDLE --manifest $CORPUS/manifest.jsonl --out-shards $SHARDS
+  || $D tokenize --model $BUNDLE --manifest $CORPUS/manifest.jsonl --out-shards $SHARDS --no-speaker
 
 train() {  # stage config: train (or resume) in the background, logging to runs/logs/<stage>.log
   local out; out=$($D train "$1" --config "$2" --print-config | awk '/out_dir:/{print $2; exit}')
