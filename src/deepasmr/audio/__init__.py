@@ -3,7 +3,7 @@
 Names resolve lazily (PEP 562) so that worker processes needing only file I/O do not import torch.
 """
 
-from importlib import import_module
+from deepasmr.lazy import lazy_getattr
 
 _EXPORTS = {
     "MEL_PRESETS": "features",
@@ -22,9 +22,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'deepasmr.audio' has no attribute {name!r}")
-    value = getattr(import_module(f"deepasmr.audio.{_EXPORTS[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr("deepasmr.audio", _EXPORTS, globals())

@@ -1,15 +1,10 @@
 """HTTP serving: `deepasmr serve` runs an OpenAI-shaped speech API, voice management, health, metrics and a
 web page on FastAPI + uvicorn (see deepasmr.serve.app). Importing this package loads no web framework."""
 
-from importlib import import_module
+from deepasmr.lazy import lazy_getattr
 
 _EXPORTS = {"ServeConfig": "config", "create_app": "app"}
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'deepasmr.serve' has no attribute {name!r}")
-    value = getattr(import_module(f"deepasmr.serve.{_EXPORTS[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr("deepasmr.serve", _EXPORTS, globals())
