@@ -4,7 +4,7 @@
 #   TOKENIZER=reuse (default) keeps the committed models/tiny/tokenizer.*; TOKENIZER=train retrains it on
 #   corpus/v1 first (configs/tokenizer_v1.yaml, ~1 h on one core).
 # Shards skip speaker embeddings (the tiny flow has use_spk_emb=False; they triple extraction time).
-# On 2 CPU cores the two long steps (LM, flow) run side by side, one thread each, ~100 min.
+# On 2 CPU cores the two long steps (LM, flow) run side by side, one thread each, ~200 min.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 D=.venv/bin/deepasmr

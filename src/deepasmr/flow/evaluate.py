@@ -1,8 +1,9 @@
 """The decoder alone on held-out speakers, from ground-truth tokens (no LM), through the vocoder:
 
 - reconstruction: an utterance's own tokens + a *different* utterance of the same speaker in the same style
-  as the speaker prompt -> mel L1 to the real mel, SIM to the real recording and WER (English), each beside
-  the real recording's own figures;
+  as the speaker prompt -> mel L1 to the real mel, global R_UV, SIM to the real recording and WER (English),
+  each beside the real recording's own figures (R_UV of normal speech is where a decoder that has not yet
+  learned harmonics shows: it whispers everything);
 - cross-style, the crucial case of N2A: a *normal* utterance of the speaker as prompt + the speaker's real
   *whisper* tokens -> global R_UV of the output, and per speaker whether the output is closer (SIM) to that
   speaker's own real whisper than to any other held-out speaker's whisper.
@@ -48,8 +49,9 @@ class _Decoder:
         return wav, mel, target["mel"].float()
 
 
-def reconstruction(decode: _Decoder, groups, wav_of, embed, asr, per_group: int) -> dict:
+def reconstruction(decode: _Decoder, groups, wav_of, embed, asr, per_group: int, sr: int) -> dict:
     from deepasmr.eval.asr import error_rate, utterance_errors
+    from deepasmr.eval.voicing import analyze_voicing, pool_ratios
     from deepasmr.speaker.embedding import cosine
 
     rows_by: dict[str, list[dict]] = defaultdict(list)
@@ -62,12 +64,14 @@ def reconstruction(decode: _Decoder, groups, wav_of, embed, asr, per_group: int)
     out = {}
     for name, pairs in sorted(rows_by.items()):
         lang = name.split("/")[1]
-        l1, sims, sims_gt, gen_err, gt_err = [], [], [], [], []
+        l1, sims, sims_gt, gen_err, gt_err, gen_uv, gt_uv = [], [], [], [], [], [], []
         for pair in pairs[:per_group]:
             wav, mel, real_mel = decode(pair["target"]["id"], pair["prompt"]["id"])
             n = min(mel.shape[-1], real_mel.shape[-1])
             l1.append(float((mel[:, :n] - real_mel[:, :n]).abs().mean()))
             real, prompt = wav_of(pair["target"]), wav_of(pair["prompt"])
+            gen_uv.append(analyze_voicing(wav, sr))
+            gt_uv.append(analyze_voicing(real, sr))
             e_gen, e_real, e_prompt = embed(wav), embed(real), embed(prompt)
             sims.append(cosine(e_gen, e_real))
             sims_gt.append(cosine(e_real, e_prompt))
@@ -75,7 +79,10 @@ def reconstruction(decode: _Decoder, groups, wav_of, embed, asr, per_group: int)
                 text = pair["target"]["text"]
                 gen_err.append(utterance_errors(text, asr.transcribe(wav, lang), lang))
                 gt_err.append(utterance_errors(text, asr.transcribe(real, lang), lang))
-        out[name] = {"n": len(l1), "mel_l1": float(np.mean(l1)), "sim_to_ground_truth": float(np.mean(sims)),
+        out[name] = {"n": len(l1), "mel_l1": float(np.mean(l1)),
+                     "r_uv_global": pool_ratios(gen_uv)["r_uv_global"],
+                     "ground_truth_r_uv_global": pool_ratios(gt_uv)["r_uv_global"],
+                     "sim_to_ground_truth": float(np.mean(sims)),
                      "ground_truth_sim_to_prompt": float(np.mean(sims_gt))}
         if gen_err:
             out[name] |= {"wer": error_rate(gen_err)["rate"], "ground_truth_wer": error_rate(gt_err)["rate"]}
@@ -149,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         asr = get_backend(None, "en")
     decode = _Decoder(flow, vocoder, reader, args.steps, args.seed)
     report = {"split": args.split, "steps": args.steps or flow.cfg.steps,
-              "reconstruction": reconstruction(decode, groups, wav_of, embed, asr, args.per_group),
+              "reconstruction": reconstruction(decode, groups, wav_of, embed, asr, args.per_group, sr),
               "cross_style": cross_style(decode, groups, wav_of, embed, args.per_speaker, sr)}
     emit_json(report, args.json)
     return 0

@@ -76,9 +76,12 @@ def build_model(cfg: LMStageConfig, dm):
 
 
 def export(model, cfg: LMStageConfig, dm, out_dir: Path) -> None:
+    import torch
+
     from deepasmr.lm.io import save_lm
 
-    save_lm(model.cpu().float().eval(), out_dir)
+    # float16 on disk halves the bundle's largest file; load_lm computes in float32 again.
+    save_lm(model.cpu().float().eval(), out_dir, dtype=torch.float16)
 
 
 SPEC = StageSpec(
