@@ -25,16 +25,20 @@ fi
 [ -f $SHARDS/index.jsonl ] && [ -z "$(find $BUNDLE/tokenizer.safetensors -newer $SHARDS/index.jsonl)" ] \
   || $D tokenize --model $BUNDLE --manifest $CORPUS/manifest.jsonl --out-shards $SHARDS --no-speaker
 
-train() {  # stage config: train (or resume) in the background, logging to runs/logs/<stage>.log
+train() {  # stage config: train (or resume) in the background, logging to runs/logs/<config name>.log
   local out; out=$($D train "$1" --config "$2" --print-config | awk '/out_dir:/{print $2; exit}')
   local resume=""; [ -d "$out/checkpoints" ] && resume="--resume"
-  $D train "$1" --config "$2" $resume > "runs/logs/$1.log" 2>&1 &
+  $D train "$1" --config "$2" $resume > "runs/logs/$(basename "$2" .yaml).log" 2>&1 &
 }
-train lm configs/lm_tiny_v1.yaml
+lm_phases() {  # phase 1 cross-entropy, phase 2 guided attention from phase 1's export
+  train lm configs/lm_tiny_v1.yaml; wait
+  train lm configs/lm_tiny_v1_guided.yaml; wait
+}
+lm_phases &
 train flow configs/flow_tiny_v1.yaml
 wait
 
-cp runs/lm/tiny_v1/export/lm.* runs/flow/tiny_v1/export/flow.* $BUNDLE/
+cp runs/lm/tiny_v1_guided/export/lm.* runs/flow/tiny_v1/export/flow.* $BUNDLE/
 .venv/bin/python scripts/write_bundle_record.py --bundle $BUNDLE --corpus $CORPUS \
-  --run runs/lm/tiny_v1 --run runs/flow/tiny_v1
+  --run runs/lm/tiny_v1 --run runs/lm/tiny_v1_guided --run runs/flow/tiny_v1
 echo "bundle $BUNDLE rebuilt; evaluate it with: make eval"

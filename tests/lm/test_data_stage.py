@@ -74,6 +74,19 @@ def test_train_entry_runs_and_exports_a_loadable_model(shards, tmp_path):
     model = load_lm(tmp_path / "run" / "export")
     assert model.cfg.speech_vocab_size == CODEBOOK and len(model.cfg.phones) > 10
 
+    # Phase 2 as in configs/lm_tiny_v1_guided.yaml: start from that export, with guided attention on.
+    cfg2 = tiny()
+    cfg2.data = cfg.data
+    cfg2.init_from = str(tmp_path / "run" / "export")
+    cfg2.model = replace(cfg2.model, guided_attention_weight=1.0, guided_attention_layers=[0, 1])
+    cfg2.trainer = replace(cfg.trainer, out_dir=str(tmp_path / "guided"), max_steps=2)
+    cfg2.optim = replace(cfg.optim, lr=0.0)  # weights must come through unchanged
+    assert train("lm", cfg2)["global_step"] == 2
+    tuned = load_lm(tmp_path / "guided" / "export")
+    assert tuned.cfg.guided_attention_weight == 1.0 and tuned.cfg.phones == model.cfg.phones
+    for (name, a), b in zip(model.state_dict().items(), tuned.state_dict().values(), strict=True):
+        assert torch.equal(a, b), name
+
 
 def test_datamodule_batches_are_model_ready(shards):
     cfg = tiny()

@@ -61,6 +61,12 @@ class LMConfig:
     # (21.5 tokens/s): corpus/small spans 1.36..4.06 tokens per phone over both styles and languages.
     min_tokens_per_text: float = 1.0
     max_tokens_per_text: float = 6.0
+    # Guided attention (deepasmr.lm.guided), training only: weight 0 turns it off. The first
+    # `guided_attention_heads` heads of each listed layer are pushed towards reading the text in order.
+    guided_attention_weight: float = 0.0
+    guided_attention_sigma: float = 0.2
+    guided_attention_layers: list[int] = field(default_factory=lambda: [2, 3])
+    guided_attention_heads: int = 2
     # Full Qwen2Config dict of a loaded backbone, kept so a saved model rebuilds without `pretrained_dir`.
     backbone: dict | None = None
 

@@ -3,10 +3,13 @@
 - teacher-forced token accuracy and perplexity on the real target tokens;
 - generation: runaway rate (rows stopped by the max-length bound), generated/real length ratio, and through
   the tokenizer's CTC head the phone error rate (PER) of generated tokens, beside the PER of the real tokens
-  (the tokenizer's own floor) and the share of tokens its style head calls ASMR.
+  (the tokenizer's own floor) and the share of tokens its style head calls ASMR;
+- alignment: whether some attention head reads the text monotonically (`deepasmr.lm.alignment`), with a PNG
+  of the best head on one utterance per group when --plots is given.
 
     python -m deepasmr.lm.evaluate --lm runs/lm/tiny/export --shards runs/shards/small --split test \\
-        [--tokenizer runs/tokenizer/small/export] [--generate 40] [--prompt same|none] [--json out.json]
+        [--tokenizer runs/tokenizer/small/export] [--generate 40] [--prompt same|none|pool] [--alignment 8] \\
+        [--plots DIR] [--json out.json]
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import argparse
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import torch
 
@@ -130,11 +134,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--shards", required=True)
     ap.add_argument("--split", default="test")
     ap.add_argument("--tokenizer", help="tokenizer folder: PER and style share of generated tokens")
-    ap.add_argument("--generate", type=int, default=20, help="utterances generated per style/language")
+    ap.add_argument("--generate", type=int, default=20, help="utterances generated per style/language (0: skip)")
     ap.add_argument("--prompt", choices=("same", "none", "pool"), default="same",
                     help="same: another utterance of the speaker in the target style; none: style token alone; "
                          "pool: a pool entry of the target style and language (a stranger, as in N2A), round-robin")
     ap.add_argument("--pools", default="models/tiny/pools", help="pool folder for --prompt pool")
+    ap.add_argument("--alignment", type=int, default=8, help="utterances per style/language for the attention "
+                    "probe (0: skip)")
+    ap.add_argument("--plots", help="folder for one alignment PNG per style/language")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--json")
@@ -159,8 +166,17 @@ def main(argv: list[str] | None = None) -> int:
         to_phones = lambda ts: [vocab.decode(ids) for ids in tok.tokens_to_phone_ids(ts)]  # noqa: E731
         to_style = tok.tokens_to_style
     prompt_for = _pool_prompts(args.pools, model) if args.prompt == "pool" else None
-    report["generation"] = generation(model, data, args.generate, decode, args.seed, to_phones, to_style,
-                                      prompt_for)
+    if args.generate > 0:
+        report["generation"] = generation(model, data, args.generate, decode, args.seed, to_phones, to_style,
+                                          prompt_for)
+    if args.alignment > 0:
+        from deepasmr.lm.alignment import alignment_report, plot_alignment
+
+        groups = _groups(data.utts)
+        report["alignment"] = alignment_report(model, data, groups, args.alignment)
+        for name, idx in groups.items() if args.plots else ():
+            plot_alignment(model, data[idx[0]], Path(args.plots) / f"alignment_{name.replace('/', '_')}.png",
+                           title=name)
     emit_json(report, args.json)
     return 0
 

@@ -12,6 +12,7 @@ the same code, so the layout cannot drift between them.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import replace
 
 import torch
@@ -22,6 +23,17 @@ from transformers import Qwen2Config, Qwen2Model
 from deepasmr.errors import ModelFilesError
 from deepasmr.lm.config import IGNORE_INDEX, NUM_SPECIAL, LMConfig
 from deepasmr.lm.layout import KIND_SPECIAL, KIND_SPEECH, KIND_TEXT, pad_rows, rows_from_batch
+
+
+@contextmanager
+def eager_attention(backbone: Qwen2Model):
+    """Fused attention kernels return no weights; the plain implementation (given a full mask) does."""
+    cfg = backbone.config
+    before, cfg._attn_implementation = cfg._attn_implementation, "eager"
+    try:
+        yield
+    finally:
+        cfg._attn_implementation = before
 
 
 def tiny_backbone_config(cfg: LMConfig) -> Qwen2Config:
@@ -96,9 +108,9 @@ class SpeechLM(nn.Module):
                 out[where] = table(ids[where])
         return out
 
-    def run(self, embeds, attention_mask, position_ids, cache=None):
-        """Backbone pass; returns (hidden states, cache)."""
-        if bool(attention_mask.all()):
+    def run(self, embeds, attention_mask, position_ids, cache=None, attentions: bool = False):
+        """Backbone pass; returns (hidden states, cache), plus the per-layer attention weights when asked."""
+        if bool(attention_mask.all()) and not attentions:
             # No padding: attention takes its plain causal path instead of building a mask every step.
             attention_mask = None
         out = self.backbone(
@@ -107,31 +119,51 @@ class SpeechLM(nn.Module):
             position_ids=position_ids,
             cache=cache,
             use_cache=cache is not None,
+            output_attentions=attentions,
         )
+        if attentions:
+            return out.last_hidden_state, out.cache, out.attentions
         return out.last_hidden_state, out.cache
 
-    def _logits_and_labels(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
+    def _guided(self) -> bool:
+        return self.training and self.cfg.guided_attention_weight > 0
+
+    def _logits_and_labels(self, batch: dict):
         device = self.speech_embed.weight.device
         packed = {k: v.to(device) for k, v in pad_rows(rows_from_batch(batch, self.cfg.eos_label), "right").items()}
-        hidden, _ = self.run(self.embed(packed["ids"], packed["kinds"]), packed["attention_mask"],
-                             packed["position_ids"])
+        args = (self.embed(packed["ids"], packed["kinds"]), packed["attention_mask"], packed["position_ids"])
+        attentions = None
+        if self._guided():
+            with eager_attention(self.backbone):
+                hidden, _, attentions = self.run(*args, attentions=True)
+        else:
+            hidden, _ = self.run(*args)
         labels = packed["labels"]
         scored = labels != IGNORE_INDEX
         # The head runs only where there is a label: most positions are text / prompt.
-        return self.speech_head(hidden[scored]), labels[scored]
+        return self.speech_head(hidden[scored]), labels[scored], attentions
 
     def forward(self, batch: dict) -> dict[str, torch.Tensor]:
         """{"loss": mean cross-entropy over the target speech tokens + eos, "acc": top-1 accuracy on them}
-        (the dict every stage returns to deepasmr.train's StageModule)."""
-        logits, labels = self._logits_and_labels(batch)
-        loss = F.cross_entropy(logits.float(), labels)
+        (the dict every stage returns to deepasmr.train's StageModule). With guided attention on, training's
+        loss adds it (weighted) and the dict also carries "ce" and "guided"."""
+        logits, labels, attentions = self._logits_and_labels(batch)
+        ce = F.cross_entropy(logits.float(), labels)
         acc = (logits.detach().argmax(dim=-1) == labels).float().mean()
-        return {"loss": loss, "acc": acc}
+        if attentions is None:
+            return {"loss": ce, "acc": acc}
+        from deepasmr.lm.guided import guided_attention_loss, row_spans
+
+        cfg = self.cfg
+        guided = guided_attention_loss(attentions, row_spans(batch), cfg.guided_attention_layers,
+                                       cfg.guided_attention_heads, cfg.guided_attention_sigma)
+        return {"loss": ce + cfg.guided_attention_weight * guided, "acc": acc, "ce": ce.detach(),
+                "guided": guided.detach()}
 
     @torch.no_grad()
     def score(self, batch: dict) -> dict[str, float]:
         """Teacher-forced sums for evaluation: summed NLL, correct top-1 predictions, scored tokens."""
-        logits, labels = self._logits_and_labels(batch)
+        logits, labels, _ = self._logits_and_labels(batch)
         nll = F.cross_entropy(logits.float(), labels, reduction="sum")
         correct = (logits.argmax(dim=-1) == labels).sum()
         return {"nll_sum": float(nll), "correct": int(correct), "count": int(labels.numel())}

@@ -32,6 +32,14 @@ class LMStageConfig:
     batch: BatchConfig = field(default_factory=lambda: BatchConfig(max_frames=8000))
     data: LMDataConfig = field(default_factory=LMDataConfig)
     model: LMConfig = field(default_factory=lambda: lm_preset("tiny"))
+    # Fine-tuning: a folder with an exported LM (lm.json + lm.safetensors) to start from. Its shape and phone
+    # vocabulary win; the training-only knobs below come from `model`.
+    init_from: str | None = None
+
+
+# LMConfig fields that only shape training, taken from the run's config when starting from `init_from`.
+TRAINING_ONLY_FIELDS = ("no_prompt_prob", "guided_attention_weight", "guided_attention_sigma",
+                        "guided_attention_layers", "guided_attention_heads")
 
 
 def tiny() -> LMStageConfig:
@@ -69,6 +77,16 @@ def build_model(cfg: LMStageConfig, dm):
     if dm.max_token() >= model_cfg.speech_vocab_size:
         raise DataError(f"speech token {dm.max_token()} in {cfg.data.shards} does not fit the LM's codebook of "
                         f"{model_cfg.speech_vocab_size} (set model.speech_vocab_size)")
+    if cfg.init_from:
+        from deepasmr.lm.io import load_lm
+
+        start = load_lm(cfg.init_from)
+        if start.cfg.speech_vocab_size != model_cfg.speech_vocab_size:
+            raise DataError(f"{cfg.init_from} has a codebook of {start.cfg.speech_vocab_size}, the shards "
+                            f"{model_cfg.speech_vocab_size}")
+        start.cfg = replace(start.cfg, **{k: getattr(cfg.model, k) for k in TRAINING_ONLY_FIELDS})
+        cfg.model = start.cfg
+        return start.train()
     if model_cfg.text_unit == "phone" and not model_cfg.phones:
         model_cfg = model_cfg.with_phones(dm.phone_symbols())
     cfg.model = model_cfg  # so the run's config.yaml records the vocabulary the model was built with
