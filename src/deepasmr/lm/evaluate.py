@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -142,6 +143,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--alignment", type=int, default=8, help="utterances per style/language for the attention "
                     "probe (0: skip)")
     ap.add_argument("--plots", help="folder for one alignment PNG per style/language")
+    defaults = DecodeConfig()
+    for name in ("temperature", "top_k", "top_p", "ras_window", "ras_tau"):
+        ap.add_argument(f"--{name.replace('_', '-')}", type=type(getattr(defaults, name)),
+                        default=getattr(defaults, name), help=f"decoding (default {getattr(defaults, name)})")
+    ap.add_argument("--greedy", action="store_true", help="argmax decoding (RAS still breaks loops)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--json")
@@ -153,8 +159,9 @@ def main(argv: list[str] | None = None) -> int:
     encode = PhoneTokenizer(model.cfg.phones).encode_phones
     data = PairDataset(utts, lambda u: encode(u.phones), no_prompt_prob=float(args.prompt == "none"),
                        max_prompt_tokens=model.cfg.max_positions)
-    decode = DecodeConfig()
-    report = {"split": args.split, "prompt": args.prompt,
+    decode = DecodeConfig(greedy=args.greedy, temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
+                          ras_window=args.ras_window, ras_tau=args.ras_tau)
+    report = {"split": args.split, "prompt": args.prompt, "decode": asdict(decode),
               "ras_trigger_rate_on_real_tokens": ras_trigger_rate([u.tokens.tolist() for u in utts],
                                                                   decode.ras_window, decode.ras_tau),
               "teacher_forced": teacher_forced(model, data, args.seed)}
