@@ -69,6 +69,8 @@ def add_commands(subparsers) -> None:
     _add_run_arguments(m)
     m.add_argument("--model", default=None, help="model bundle (default: the embedded models/tiny)")
     m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--force", action="store_true", help="regenerate outputs another run (model, settings or "
+                   "selection) left in --out; without it such a folder is an error")
     m.add_argument("--steps", type=int, default=None, help="flow ODE steps (default: the model's)")
     m.add_argument("--iterations", type=int, default=1, help="iterative refinement passes")
     m.add_argument("--selection", choices=("virtual", "real-pool", "fixed"), default="virtual",
@@ -253,7 +255,7 @@ def cmd_eval_model(args: argparse.Namespace) -> int:
     runs, logs = [], []
     for testset in args.testset:
         gen = out / _run_name(testset)
-        logs.append(synthesize_testset(model, testset, args.audio_root, gen, run, route))
+        logs.append(synthesize_testset(model, testset, args.audio_root, gen, run, route, force=args.force))
         runs.append((testset, gen))
     (out / "synthesis_logs.json").write_text(json.dumps(logs, indent=1, ensure_ascii=False), encoding="utf-8")
     if not args.no_score:

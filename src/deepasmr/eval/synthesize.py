@@ -3,16 +3,19 @@
 For task X2Y each entry's `prompt_audio` is the user's clip (style X, its style given by the task, as the
 paper's lists know it), `transcription` is the text to speak in style Y, and `prompt_transcription` the
 clip's transcript. Outputs are written as `<out>/<task>/<key>.wav`, atomically, and skipped when present,
-so an interrupted run continues. Scoring is `deepasmr.eval.testset.evaluate_testset` (every figure beside
-the ground truth's own).
+so an interrupted run continues. `<out>/<task>/run.json` records what made them (the model files' digest,
+the run settings, the prompt selection): a rerun with anything different refuses to mix its outputs with the
+old ones unless told to regenerate (`force`), so a new bundle is never scored on an old bundle's wavs.
+Scoring is `deepasmr.eval.testset.evaluate_testset` (every figure beside the ground truth's own).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from tqdm import tqdm
@@ -41,10 +44,51 @@ def spread(entries: list[dict], limit: int) -> list[dict]:
     return [entries[int(i * step)] for i in range(limit)]
 
 
+def model_digest(root: str | os.PathLike) -> str:
+    """sha256 over a bundle's stage files and pool entries (not bundle.json, which also holds metrics)."""
+    root = Path(root)
+    files = sorted(root.glob("*.safetensors")) + sorted(p for p in root.glob("*.json") if p.name != "bundle.json")
+    files += sorted(root.glob("pools/*/entries.jsonl"))
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def run_identity(model, config: RunConfig, route) -> dict:
+    """What made a folder of outputs, as plain JSON values (so it compares equal to its reloaded record)."""
+    selection = None
+    if route is not None:
+        pools = None if route.pools is None else {
+            style: sorted(str(getattr(e, "id", e.text)) for e in pool.entries) for style, pool in route.pools.items()}
+        selection = {"mode": route.mode, "fixed_prompt": route.fixed_prompt, "pools": pools}
+    identity = {"model": model_digest(model.bundle.root), "run": asdict(config), "selection": selection}
+    return json.loads(json.dumps(identity, default=str))
+
+
+def _claim_folder(out: Path, identity: dict, force: bool) -> None:
+    """Make `out` hold outputs of this run only: resume the same run, refuse (or with `force` clear) another's."""
+    record = out / "run.json"
+    old = json.loads(record.read_text(encoding="utf-8")) if record.is_file() else None
+    wavs = sorted(out.glob("*.wav"))
+    if wavs and old != identity:
+        if not force:
+            what = "an unrecorded run" if old is None else "another run (" + ", ".join(
+                k for k in identity if old.get(k) != identity[k]) + " differ)"
+            raise DataError(f"{out} holds {len(wavs)} outputs of {what}: pass --force to regenerate them, "
+                            "or choose another --out")
+        for wav in wavs:
+            wav.unlink()
+    record.write_text(json.dumps(identity, indent=1, ensure_ascii=False), encoding="utf-8")
+
+
 def synthesize_testset(model, testset: str | os.PathLike, audio_root: str | os.PathLike,
-                       out_dir: str | os.PathLike, config: RunConfig = RunConfig(), route=None) -> dict:
+                       out_dir: str | os.PathLike, config: RunConfig = RunConfig(), route=None,
+                       force: bool = False) -> dict:
     """Generate every (or `limit` spread) entries of one test set; returns a log with per-entry notes.
-    `route`: deepasmr.pipeline.config.RouteOptions (None = the bundle's virtual pool)."""
+    `route`: deepasmr.pipeline.config.RouteOptions (None = the bundle's virtual pool). Outputs of the same run
+    already in `out_dir` are kept (resume); those of a different run raise DataError unless `force`."""
     from deepasmr.audio import save_audio
 
     task = task_name(testset)
@@ -54,6 +98,7 @@ def synthesize_testset(model, testset: str | os.PathLike, audio_root: str | os.P
     entries = spread(load_testset(testset), config.limit)
     out, root = Path(out_dir), Path(audio_root)
     out.mkdir(parents=True, exist_ok=True)
+    _claim_folder(out, run_identity(model, config, route), force)
     log = {"task": task, "testset": str(testset), "n": len(entries), "written": 0, "skipped": 0, "failed": [],
            "seconds_audio": 0.0, "seconds_wall": 0.0, "routes": {}}
     start = time.perf_counter()

@@ -1,0 +1,44 @@
+"""`deepasmr eval-model` on the tiny test bundle and the tiny corpus's paper-format test set: it resumes its own
+run, and refuses to mix in (or with --force replaces) outputs another run left in the folder."""
+
+import json
+
+import pytest
+
+from deepasmr.cli import main
+from deepasmr.data.testsets import write_testsets
+
+
+@pytest.fixture(scope="module")
+def n2a_testset(tiny_corpus, tmp_path_factory):
+    out = tmp_path_factory.mktemp("testsets")
+    write_testsets(tiny_corpus, out)
+    return out / "EN_N2A_testset.json"
+
+
+def _run(testset, corpus, bundle, out, *extra) -> int:
+    return main(["eval-model", "--testset", str(testset), "--audio-root", str(corpus.parent), "--out", str(out),
+                 "--model", str(bundle), "--limit", "2", "--no-score", *extra])
+
+
+def test_eval_model_resumes_its_run_and_guards_against_another(n2a_testset, tiny_corpus, bundle_dir, tmp_path,
+                                                               capsys):
+    out = tmp_path / "run"
+    assert _run(n2a_testset, tiny_corpus, bundle_dir, out) == 0
+    task_dir = out / "EN_N2A"
+    wavs = sorted(task_dir.glob("*.wav"))
+    assert len(wavs) == 2
+    first = {w.name: w.stat().st_mtime_ns for w in wavs}
+
+    assert _run(n2a_testset, tiny_corpus, bundle_dir, out) == 0  # same run: nothing regenerated
+    assert json.loads((out / "synthesis_logs.json").read_text())[0]["skipped"] == 2
+    assert {w.name: w.stat().st_mtime_ns for w in task_dir.glob("*.wav")} == first
+
+    assert _run(n2a_testset, tiny_corpus, bundle_dir, out, "--seed", "1") == 2  # another run: a clear error
+    err = capsys.readouterr().err
+    assert "outputs of another run (run differ)" in err and "--force" in err
+    assert {w.name: w.stat().st_mtime_ns for w in task_dir.glob("*.wav")} == first
+
+    assert _run(n2a_testset, tiny_corpus, bundle_dir, out, "--seed", "1", "--force") == 0
+    assert json.loads((out / "synthesis_logs.json").read_text())[0]["written"] == 2
+    assert json.loads((task_dir / "run.json").read_text())["run"]["seed"] == 1
