@@ -181,9 +181,10 @@ def main(argv: list[str] | None = None) -> int:
 
         groups = _groups(data.utts)
         report["alignment"] = alignment_report(model, data, groups, args.alignment)
-        for name, idx in groups.items() if args.plots else ():
-            plot_alignment(model, data[idx[0]], Path(args.plots) / f"alignment_{name.replace('/', '_')}.png",
-                           title=name)
+        if args.plots:
+            for name, idx in groups.items():
+                plot_alignment(model, data[idx[0]], Path(args.plots) / f"alignment_{name.replace('/', '_')}.png",
+                               title=name)
     emit_json(report, args.json)
     return 0
 
