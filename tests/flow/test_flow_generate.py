@@ -108,3 +108,32 @@ def test_save_load_roundtrip(model, clip_mel, tmp_path):
     save_flow(model, tmp_path / "fp16")  # the bundle's default: half the bytes, close output
     half = load_flow(tmp_path / "fp16")
     assert torch.allclose(reference, half.generate(tokens, prompt, steps=2, seed=0), atol=0.05)
+
+
+def test_noise_scale_sets_the_starting_noise(small_cfg, clip_mel):
+    # A fresh decoder's output layer is zero, so every velocity is 0 and the ODE returns its starting noise.
+    fresh = FlowDecoder(small_cfg)
+    tokens, no_prompt = torch.randint(100, (200,)), clip_mel[:, :0]
+
+    def noise(model, **kw):
+        return model.normalize(model.generate(tokens, no_prompt, steps=2, seed=0, **kw).T)
+
+    unit, half = noise(fresh), noise(fresh, noise_scale=0.5)
+    assert abs(float(unit.std()) - 1.0) < 0.05
+    assert torch.allclose(half, 0.5 * unit, atol=1e-4)
+    # the config's noise_scale is the default
+    scaled = FlowDecoder(small_cfg.with_(noise_scale=0.5))
+    scaled.load_state_dict(fresh.state_dict())
+    assert torch.allclose(noise(scaled), half, atol=1e-5)
+    with pytest.raises(ValueError, match="noise_scale"):
+        fresh.generate(tokens, no_prompt, steps=1, noise_scale=0.0)
+    with pytest.raises(ValueError, match="noise_scale"):
+        small_cfg.with_(noise_scale=-1.0)
+
+
+def test_normal_output_may_get_its_own_noise_scale(small_cfg):
+    assert small_cfg.noise_scale_for("normal") == small_cfg.noise_scale_for("asmr") == 1.0
+    cfg = small_cfg.with_(noise_scale=0.9, normal_noise_scale=0.6)
+    assert (cfg.noise_scale_for("normal"), cfg.noise_scale_for("asmr"), cfg.noise_scale_for(None)) == (0.6, 0.9, 0.9)
+    with pytest.raises(ValueError, match="normal_noise_scale"):
+        small_cfg.with_(normal_noise_scale=0.0)

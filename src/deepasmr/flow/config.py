@@ -83,6 +83,12 @@ class FlowConfig:
     # Sway sampling (F5-TTS): t' = t + s (cos(pi t / 2) - 1 + t). s = -1 is the cosine schedule
     # t' = 1 - cos(pi t / 2) of CosyVoice: small steps near the noise end, where the path bends.
     sway_coef: float = -1.0
+    # Standard deviation of the starting noise (Grad-TTS's temperature). Below 1 the ODE starts nearer the
+    # mean path and the output has less fine-grained randomness: an undertrained decoder then keeps more
+    # harmonics in normal speech (at 1 it renders a share of voiced frames as breath), but whispers pick up
+    # voicing they should not have. So normal output may get its own scale; None = noise_scale.
+    noise_scale: float = 1.0
+    normal_noise_scale: float | None = None
 
     def __post_init__(self) -> None:
         if self.depth % 2:
@@ -91,6 +97,9 @@ class FlowConfig:
             raise ValueError(f"dim {self.dim} must split into {self.heads} heads of even width (rotary)")
         if self.prompt_mode not in ("prefix", "span"):
             raise ValueError(f"prompt_mode must be 'prefix' or 'span', got {self.prompt_mode!r}")
+        for name in ("noise_scale", "normal_noise_scale"):
+            if getattr(self, name) is not None and not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         if self.mel_preset not in MEL_PRESETS:
             raise ValueError(f"unknown mel preset {self.mel_preset!r}; choose from {sorted(MEL_PRESETS)}")
         for name in ("cfg_drop_prob", "prompt_token_drop_prob", "separate_prompt_prob"):
@@ -98,6 +107,12 @@ class FlowConfig:
                 raise ValueError(f"{name} must be a probability, got {getattr(self, name)}")
         if not (0.0 <= self.prompt_min <= self.prompt_max < 1.0 and 0.0 < self.mask_min <= self.mask_max <= 1.0):
             raise ValueError("prompt shares must satisfy 0 <= min <= max < 1; mask shares 0 < min <= max <= 1")
+
+    def noise_scale_for(self, style: str | None) -> float:
+        """Starting-noise scale for output of this style ("asmr" / "normal"; None = not known)."""
+        if style == "normal" and self.normal_noise_scale is not None:
+            return self.normal_noise_scale
+        return self.noise_scale
 
     @property
     def mel(self) -> MelConfig:

@@ -144,6 +144,7 @@ class FlowDecoder(nn.Module):
         cfg_strength: float | None = None,
         seed: int | None = None,
         *,
+        noise_scale: float | None = None,
         token_lens: torch.Tensor | None = None,
         prompt_lens: torch.Tensor | None = None,
         prompt_token_lens: torch.Tensor | None = None,
@@ -154,7 +155,7 @@ class FlowDecoder(nn.Module):
         frames carry the pad id, a case training covers via prompt_token_drop_prob.
         Ragged batches pass *_lens. Returns log-mel [n_mels, T] or [B, n_mels, T_max] with
         T = len(tokens) x token_ratio (padded items filled with the log floor); the prompt is cut off.
-        steps / cfg_strength default to the config; seed makes the noise reproducible."""
+        steps / cfg_strength / noise_scale default to the config; seed makes the noise reproducible."""
         cfg, r, pad = self.cfg, self.cfg.token_ratio, self.cfg.pad_token
         unbatched = tokens.dim() == 1
         if unbatched:
@@ -186,9 +187,12 @@ class FlowDecoder(nn.Module):
         # Noise is drawn item by item over each item's own length, so an item's output does not
         # depend on how much padding its batch needs (the first item of any batch reproduces alone).
         gen = torch.Generator().manual_seed(seed) if seed is not None else None
+        scale = cfg.noise_scale if noise_scale is None else noise_scale
+        if not scale > 0:
+            raise ValueError(f"noise_scale must be positive, got {scale}")
         x0 = torch.zeros_like(packed.mel)
         for i, n in enumerate(packed.lengths.tolist()):
-            x0[i, :n] = torch.randn(n, cfg.n_mels, generator=gen).to(device)
+            x0[i, :n] = scale * torch.randn(n, cfg.n_mels, generator=gen).to(device)
         null_ids = torch.full_like(packed.ids, pad)
         with _eval_mode(self):
             x1 = euler_solve(

@@ -9,7 +9,7 @@
   speaker's own real whisper than to any other held-out speaker's whisper.
 
     python -m deepasmr.flow.evaluate --flow models/tiny --shards runs/shards/v1 --corpus corpus/v1 \\
-        [--per-group 4] [--steps 10] [--json out.json]
+        [--per-group 4] [--steps 10] [--cfg-strength 0.7] [--noise-scale 1.0] [--json out.json]
 """
 
 from __future__ import annotations
@@ -34,17 +34,22 @@ def _by_speaker_style(rows: list[dict]) -> dict[tuple[str, str], list[dict]]:
 class _Decoder:
     """Tokens + prompt utterance -> waveform at the vocoder's rate."""
 
-    def __init__(self, flow, vocoder, reader: ShardReader, steps: int | None, seed: int):
-        self.flow, self.vocoder, self.reader, self.steps, self.seed = flow, vocoder, reader, steps, seed
+    def __init__(self, flow, vocoder, reader: ShardReader, seed: int, **sampling):
+        self.flow, self.vocoder, self.reader, self.seed = flow, vocoder, reader, seed
+        self.sampling = sampling  # steps / cfg_strength / noise_scale for FlowDecoder.generate (None = config)
+        self.style_of = {r["id"]: r["style"] for r in reader.index}
 
     def __call__(self, target_id: str, prompt_id: str) -> tuple[np.ndarray, torch.Tensor, torch.Tensor]:
         target, prompt = self.reader[target_id], self.reader[prompt_id]
         r = self.flow.cfg.token_ratio
         p_tok = prompt["tokens"].long()
         p_mel = prompt["mel"].float()[:, : len(p_tok) * r]
+        sampling = dict(self.sampling)
+        if sampling.get("noise_scale") is None:
+            sampling["noise_scale"] = self.flow.cfg.noise_scale_for(self.style_of[target_id])
         with torch.no_grad():
             mel = self.flow.generate(target["tokens"].long(), p_mel, p_tok[: p_mel.shape[-1] // r],
-                                     steps=self.steps, seed=self.seed)
+                                     seed=self.seed, **sampling)
             wav = self.vocoder.generate(mel).cpu().numpy().astype(np.float32)
         return wav, mel, target["mel"].float()
 
@@ -129,7 +134,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--split", default="test")
     ap.add_argument("--per-group", type=int, default=4, help="reconstructions per style/language")
     ap.add_argument("--per-speaker", type=int, default=2, help="cross-style outputs per held-out speaker")
-    ap.add_argument("--steps", type=int, default=None)
+    ap.add_argument("--steps", type=int, default=None, help="ODE steps (default: the decoder config's)")
+    ap.add_argument("--cfg-strength", type=float, default=None)
+    ap.add_argument("--noise-scale", type=float, default=None,
+                    help="starting-noise standard deviation for every style (default: the decoder config's per style)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-asr", action="store_true")
     ap.add_argument("--threads", type=int, default=1)
@@ -154,8 +162,11 @@ def main(argv: list[str] | None = None) -> int:
         from deepasmr.eval.asr import get_backend
 
         asr = get_backend(None, "en")
-    decode = _Decoder(flow, vocoder, reader, args.steps, args.seed)
-    report = {"split": args.split, "steps": args.steps or flow.cfg.steps,
+    sampling = {"steps": args.steps, "cfg_strength": args.cfg_strength, "noise_scale": args.noise_scale}
+    decode = _Decoder(flow, vocoder, reader, args.seed, **sampling)
+    defaults = {"steps": flow.cfg.steps, "cfg_strength": flow.cfg.cfg_strength,
+                "noise_scale": {s: flow.cfg.noise_scale_for(s) for s in ("asmr", "normal")}}
+    report = {"split": args.split, **{k: defaults[k] if v is None else v for k, v in sampling.items()},
               "reconstruction": reconstruction(decode, groups, wav_of, embed, asr, args.per_group, sr),
               "cross_style": cross_style(decode, groups, wav_of, embed, args.per_speaker, sr)}
     emit_json(report, args.json)

@@ -30,9 +30,11 @@ class SpeakConfig:
     temperature: float | None = None
     top_k: int | None = None
     top_p: float | None = None
-    # Flow ODE steps / classifier-free guidance; None = the decoder config's defaults.
+    # Flow ODE steps / classifier-free guidance / starting-noise scale (all styles); None = the decoder
+    # config's defaults (its noise scale may differ per output style: FlowConfig.noise_scale_for).
     steps: int | None = None
     cfg_strength: float | None = None
+    noise_scale: float | None = None
     # Output peak is scaled down to this when the vocoder overshoots (float wav in [-1, 1]).
     peak_limit: float = 0.99
     # Intra-style task without a prompt transcript: transcribe the clip with the ASR backend (False: go
