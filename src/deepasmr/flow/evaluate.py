@@ -10,6 +10,7 @@
 
     python -m deepasmr.flow.evaluate --flow models/tiny --shards runs/shards/v1 --corpus corpus/v1 \\
         [--per-group 4] [--steps 10] [--cfg-strength 0.7] [--noise-scale 1.0] [--json out.json]
+    python -m deepasmr.flow.evaluate ... --split dev --noise-sweep 1,0.7,0.5 [--styles normal]
 """
 
 from __future__ import annotations
@@ -138,6 +139,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cfg-strength", type=float, default=None)
     ap.add_argument("--noise-scale", type=float, default=None,
                     help="starting-noise standard deviation for every style (default: the decoder config's per style)")
+    ap.add_argument("--noise-sweep", metavar="S1,S2,...",
+                    help="instead: reconstruction only, once per starting-noise scale (choose it on --split dev)")
+    ap.add_argument("--styles", default="asmr,normal", help="reconstruct these styles (comma-separated)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-asr", action="store_true")
     ap.add_argument("--threads", type=int, default=1)
@@ -149,7 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     flow, vocoder = load_flow(args.flow), load_vocoder()
     sr = vocoder.sample_rate
     paths = {r["id"]: Path(args.corpus) / r["path"] for r in read_manifest(Path(args.corpus) / "manifest.jsonl")}
-    groups = _by_speaker_style([r for r in reader.index if r.get("split") == args.split])
+    styles = set(args.styles.split(","))
+    groups = _by_speaker_style([r for r in reader.index if r.get("split") == args.split and r["style"] in styles])
 
     def wav_of(row: dict) -> np.ndarray:
         return load_audio(paths[row["id"]], sr)[0]
@@ -162,6 +167,14 @@ def main(argv: list[str] | None = None) -> int:
         from deepasmr.eval.asr import get_backend
 
         asr = get_backend(None, "en")
+    if args.noise_sweep:
+        sweep = {}
+        for scale in (float(x) for x in args.noise_sweep.split(",")):
+            decode = _Decoder(flow, vocoder, reader, args.seed, steps=args.steps, cfg_strength=args.cfg_strength,
+                              noise_scale=scale)
+            sweep[str(scale)] = reconstruction(decode, groups, wav_of, embed, asr, args.per_group, sr)
+        emit_json({"split": args.split, "noise_sweep": sweep}, args.json)
+        return 0
     sampling = {"steps": args.steps, "cfg_strength": args.cfg_strength, "noise_scale": args.noise_scale}
     decode = _Decoder(flow, vocoder, reader, args.seed, **sampling)
     defaults = {"steps": flow.cfg.steps, "cfg_strength": flow.cfg.cfg_strength,
