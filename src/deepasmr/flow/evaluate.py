@@ -181,7 +181,8 @@ def main(argv: list[str] | None = None) -> int:
                 "noise_scale": {s: flow.cfg.noise_scale_for(s) for s in ("asmr", "normal")}}
     report = {"split": args.split, **{k: defaults[k] if v is None else v for k, v in sampling.items()},
               "reconstruction": reconstruction(decode, groups, wav_of, embed, asr, args.per_group, sr),
-              "cross_style": cross_style(decode, groups, wav_of, embed, args.per_speaker, sr)}
+              "cross_style": cross_style(decode, groups, wav_of, embed, args.per_speaker, sr)
+              if styles >= {"asmr", "normal"} else None}
     emit_json(report, args.json)
     return 0
 
