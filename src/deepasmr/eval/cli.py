@@ -230,6 +230,7 @@ def cmd_eval_model(args: argparse.Namespace) -> int:
 
     import torch
 
+    from deepasmr.atomic import write_text_atomic
     from deepasmr.errors import DataError
     from deepasmr.eval.synthesize import RunConfig, synthesize_testset
     from deepasmr.pipeline import DeepASMR
@@ -257,7 +258,7 @@ def cmd_eval_model(args: argparse.Namespace) -> int:
         gen = out / _run_name(testset)
         logs.append(synthesize_testset(model, testset, args.audio_root, gen, run, route, force=args.force))
         runs.append((testset, gen))
-    (out / "synthesis_logs.json").write_text(json.dumps(logs, indent=1, ensure_ascii=False), encoding="utf-8")
+    write_text_atomic(out / "synthesis_logs.json", json.dumps(logs, indent=1, ensure_ascii=False))
     if not args.no_score:
         _score_runs(runs, args.audio_root, args.limit, args.workers, out)
     return 0

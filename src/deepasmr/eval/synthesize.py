@@ -20,6 +20,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from deepasmr.atomic import write_text_atomic
 from deepasmr.errors import DataError, DeepASMRError
 from deepasmr.eval.testset import load_testset, task_name
 
@@ -80,7 +81,7 @@ def _claim_folder(out: Path, identity: dict, force: bool) -> None:
                             "or choose another --out")
         for wav in wavs:
             wav.unlink()
-    record.write_text(json.dumps(identity, indent=1, ensure_ascii=False), encoding="utf-8")
+    write_text_atomic(record, json.dumps(identity, indent=1, ensure_ascii=False))
 
 
 def synthesize_testset(model, testset: str | os.PathLike, audio_root: str | os.PathLike,
