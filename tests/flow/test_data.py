@@ -82,3 +82,17 @@ def test_train_entry_runs_flow_stage(shard_dir, small_cfg, tmp_path):
     model = load_flow(tmp_path / "run" / "export")
     assert model.cfg == cfg.model
     assert model.generate(torch.randint(100, (5,)), torch.zeros(80, 8) - 5, steps=1).shape == (80, 20)
+
+    # Fine-tuning (configs/flow_tiny_v2.yaml): start from that export; with lr 0 the weights come through.
+    tuned = load_config(FlowStageConfig, SPEC.presets, config, [*overrides, f"init_from={tmp_path / 'run' / 'export'}",
+                                                                  f"trainer.out_dir={tmp_path / 'tuned'}",
+                                                                  "trainer.max_steps=1", "optim.lr=0"])
+    train("flow", tuned)
+    for (name, a), b in zip(model.state_dict().items(), load_flow(tmp_path / "tuned" / "export").state_dict().values(),
+                            strict=True):
+        assert torch.equal(a, b), name
+    wider = load_config(FlowStageConfig, SPEC.presets, config, [*overrides, f"init_from={tmp_path / 'run' / 'export'}",
+                                                                  f"trainer.out_dir={tmp_path / 'wider'}",
+                                                                  "model.dim=64"])
+    with pytest.raises(DataError, match="not the network"):
+        train("flow", wider)

@@ -29,6 +29,9 @@ class FlowStageConfig:
     batch: BatchConfig = field(default_factory=BatchConfig)
     data: FlowDataConfig = field(default_factory=FlowDataConfig)
     model: FlowConfig = field(default_factory=FlowConfig)
+    # Fine-tuning: a folder with an exported decoder (flow.json + flow.safetensors) to start from. `model`
+    # must describe the same network; its training and inference knobs are the ones the run uses.
+    init_from: str | None = None
 
 
 def tiny_preset() -> FlowStageConfig:
@@ -83,6 +86,23 @@ class FlowTrainModel(nn.Module):
         return {"loss": self.decoder(batch)}
 
 
+def build_model(cfg: FlowStageConfig, datamodule) -> FlowTrainModel:
+    model = FlowTrainModel(cfg.model)
+    if cfg.init_from:
+        from deepasmr.errors import DataError
+        from deepasmr.flow.io import load_flow
+
+        start = load_flow(cfg.init_from).state_dict()
+        ours = model.decoder.state_dict()
+        wrong = sorted(k for k in ours.keys() | start.keys()
+                       if k not in ours or k not in start or ours[k].shape != start[k].shape)
+        if wrong:
+            raise DataError(f"{cfg.init_from} is not the network `model` describes ({len(wrong)} "
+                            f"mismatched tensors, e.g. {wrong[0]})")
+        model.decoder.load_state_dict(start)
+    return model
+
+
 def export(model: FlowTrainModel, cfg: FlowStageConfig, datamodule, out_dir: Path) -> None:
     save_flow(model.decoder.to(torch.float32), out_dir)
 
@@ -92,7 +112,7 @@ SPEC = StageSpec(
     config_cls=FlowStageConfig,
     presets={"tiny": tiny_preset, "paper": paper_preset},
     build_data=FlowDataModule,
-    build_model=lambda cfg, dm: FlowTrainModel(cfg.model),
+    build_model=build_model,
     export=export,
     description="conditional flow-matching decoder: speech tokens + speaker prompt -> log-mel",
 )
