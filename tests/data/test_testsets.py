@@ -40,3 +40,18 @@ def test_entries_follow_the_paper_format(testsets):
 def test_missing_split_is_a_data_error(tiny_corpus, tmp_path):
     with pytest.raises(DataError, match="no utterances"):
         write_testsets(tiny_corpus, tmp_path, split="nonexistent")
+
+
+def test_sentences_another_corpus_trained_on_are_left_out(tiny_corpus, tmp_path):
+    from deepasmr.data.testsets import train_texts
+
+    rows = [json.loads(line) for line in tiny_corpus.read_text(encoding="utf-8").splitlines()]
+    assert train_texts(tiny_corpus) == {r["text"] for r in rows if r["split"] == "train"}
+    # As if another corpus had trained on two of this one's test sentences.
+    seen = set(sorted({r["text"] for r in rows if r["split"] == "test" and r["language"] == "en"})[:2])
+    full = write_testsets(tiny_corpus, tmp_path / "full")
+    kept = write_testsets(tiny_corpus, tmp_path / "fresh", exclude_texts=seen)
+    assert sum(kept.values()) < sum(full.values())
+    for path in kept:
+        for e in json.loads(path.read_text(encoding="utf-8")):
+            assert e["transcription"] not in seen and e["prompt_transcription"] not in seen

@@ -20,9 +20,11 @@ def _synth(args: argparse.Namespace) -> int:
 
 
 def _testsets(args: argparse.Namespace) -> int:
-    from deepasmr.data.testsets import write_testsets
+    from deepasmr.data.testsets import train_texts, write_testsets
 
-    for path, count in write_testsets(args.corpus, args.out, split=args.split, seed=args.seed).items():
+    exclude = set().union(*(train_texts(c) for c in args.exclude_train_of))
+    for path, count in write_testsets(args.corpus, args.out, split=args.split, seed=args.seed,
+                                      exclude_texts=exclude).items():
         print(f"{path}: {count} entries")
     return 0
 
@@ -66,6 +68,8 @@ def add_commands(subparsers) -> None:
     p.add_argument("--out", required=True)
     p.add_argument("--split", default="test", choices=("train", "dev", "test"))
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--exclude-train-of", action="append", default=[], metavar="CORPUS",
+                   help="leave out sentences of this corpus's train split (a model trained there has read them)")
     p.set_defaults(func=_testsets)
 
     p = sub.add_parser("import", help="convert external data to a corpus manifest")

@@ -45,11 +45,23 @@ def build_testset(rows: list[dict], task: str, language: str, seed: int = 0) -> 
     return entries
 
 
-def write_testsets(corpus: str | Path, out_dir: str | Path, split: str = "test", seed: int = 0) -> dict[Path, int]:
-    """Write every task x language list for `split`; returns {file: number of entries}."""
+def _manifest(corpus: str | Path) -> Path:
     corpus = Path(corpus)
-    manifest = corpus / "manifest.jsonl" if corpus.is_dir() else corpus
-    rows = [r for r in read_manifest(manifest) if r["split"] == split]
+    return corpus / "manifest.jsonl" if corpus.is_dir() else corpus
+
+
+def train_texts(corpus: str | Path) -> set[str]:
+    """Sentences of a corpus's train split: what a model trained on it has read."""
+    return {r["text"] for r in read_manifest(_manifest(corpus)) if r["split"] == "train"}
+
+
+def write_testsets(corpus: str | Path, out_dir: str | Path, split: str = "test", seed: int = 0,
+                   exclude_texts: set[str] = frozenset()) -> dict[Path, int]:
+    """Write every task x language list for `split`; returns {file: number of entries}. Utterances whose
+    sentence is in `exclude_texts` are neither targets nor prompts: the sizes of a synthesised corpus deal its
+    sentences differently, so a model trained on another corpus may have read some of this one's test text."""
+    manifest = _manifest(corpus)
+    rows = [r for r in read_manifest(manifest) if r["split"] == split and r["text"] not in exclude_texts]
     if not rows:
         raise DataError(f"{manifest}: no utterances in split {split!r}")
     out = Path(out_dir)
