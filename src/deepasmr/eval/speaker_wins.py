@@ -6,7 +6,8 @@ speaker's whisper for >= 80 % of speakers.)
 
 The speaker of an entry is the folder of its ground-truth file (`wavs/<speaker>/...`); the references of a
 speaker are the ground truths of its first entries, less the output's own target (the same words would flatter
-the own-speaker side).
+the own-speaker side). Outputs that cannot be scored (e.g. shorter than the embedder's minimum) are listed
+under `unreadable` and left out, as `deepasmr eval` does.
 """
 
 from __future__ import annotations
@@ -19,18 +20,23 @@ import numpy as np
 
 
 def speaker_wins(testset: str, audio_root: str, generated: str, max_refs: int = 4) -> dict:
+    from deepasmr.errors import AudioError
     from deepasmr.eval.testset import load_testset
     from deepasmr.speaker.embedding import cosine, embed_file
 
     root, gen = Path(audio_root), Path(generated)
     outputs, refs = defaultdict(list), defaultdict(list)  # speaker -> [(key, embedding)]
+    unreadable = {}
     for entry in load_testset(testset):
         speaker, key = Path(entry["ground_truth"]).parent.name, str(entry["key"])
         if len(refs[speaker]) < max_refs + 1:
             refs[speaker].append((key, embed_file(root / entry["ground_truth"])))
         out = gen / f"{key}.wav"
         if out.is_file():
-            outputs[speaker].append((key, embed_file(out)))
+            try:
+                outputs[speaker].append((key, embed_file(out)))
+            except AudioError as err:
+                unreadable[key] = str(err)
 
     def mean_sim(embs, speaker) -> float:
         pairs = [cosine(e, r) for k, e in embs for rk, r in refs[speaker] if rk != k]
@@ -47,7 +53,7 @@ def speaker_wins(testset: str, audio_root: str, generated: str, max_refs: int = 
     return {"testset": testset, "generated": generated, "n_speakers": len(per),
             "win_rate": float(np.mean(wins)) if wins else None,
             "mean_sim_own": float(np.mean([p["sim_own"] for p in per.values()])) if per else None,
-            "per_speaker": per}
+            "per_speaker": per, "unreadable": unreadable}
 
 
 def main(argv: list[str] | None = None) -> int:
