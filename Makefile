@@ -1,5 +1,5 @@
 # The two commands of the README's quick start (demo, test); each sets up first.
-# `make model` rebuilds the embedded bundle from scratch (~3.5 h on 2 cores); `make eval` scores it
+# `make model` rebuilds the embedded bundle from scratch (~5.5 h on 2 cores); `make eval` scores it
 # (`make eval FORCE=1` regenerates outputs an earlier bundle left in reports/).
 .PHONY: setup demo test lint model eval
 PY := .venv/bin/python
@@ -23,5 +23,5 @@ model: setup
 	./scripts/build_model.sh
 
 eval: setup
-	.venv/bin/deepasmr eval-model --audio-root corpus/v1 --out $(EVAL_OUT) --limit $(EVAL_LIMIT) $(if $(FORCE),--force) \
-	  $(foreach t,$(wildcard corpus/v1/testsets/*_testset.json),--testset $(t))
+	.venv/bin/deepasmr eval-model --audio-root corpus/v2 --out $(EVAL_OUT) --limit $(EVAL_LIMIT) $(if $(FORCE),--force) \
+	  $(foreach t,$(wildcard corpus/v2/testsets/*_testset.json),--testset $(t))

@@ -4,17 +4,23 @@
 #   TOKENIZER=reuse (default) keeps the committed models/tiny/tokenizer.*; TOKENIZER=train retrains it on
 #   corpus/v1 first (configs/tokenizer_v1.yaml, ~1 h on one core).
 # Shards skip speaker embeddings (the tiny flow has use_spk_emb=False; they triple extraction time).
-# On 2 CPU cores the two long steps (LM, flow) run side by side, one thread each, ~200 min.
+# On 2 CPU cores the long steps (LM, flow) run side by side, one thread each: ~200 min on corpus/v1, then
+# ~115 min fine-tuning both on corpus/v2 (10 h, the same speakers and splits; ~45 min to synthesise and shard).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 D=.venv/bin/deepasmr
 CORPUS=corpus/v1
 SHARDS=runs/shards/v1
+CORPUS2=corpus/v2
+SHARDS2=runs/shards/v2
 BUNDLE=models/tiny
 mkdir -p runs/logs
 
 $D data synth --out $CORPUS --hours 3 --seed 0 --jobs 2
 $D data testsets --corpus $CORPUS --out $CORPUS/testsets
+$D data synth --out $CORPUS2 --hours 10 --seed 0 --jobs 2
+$D data testsets --corpus $CORPUS2 --out $CORPUS2/testsets
+$D data testsets --corpus $CORPUS2 --out $CORPUS2/testsets_dev --split dev
 
 if [ "${TOKENIZER:-reuse}" = train ]; then
   resume=""; [ -d runs/tokenizer/v1/checkpoints ] && resume="--resume"
@@ -24,21 +30,29 @@ if [ "${TOKENIZER:-reuse}" = train ]; then
 fi
 [ -f $SHARDS/index.jsonl ] && [ -z "$(find $BUNDLE/tokenizer.safetensors -newer $SHARDS/index.jsonl)" ] \
   || $D tokenize --model $BUNDLE --manifest $CORPUS/manifest.jsonl --out-shards $SHARDS --no-speaker
+[ -f $SHARDS2/index.jsonl ] && [ -z "$(find $BUNDLE/tokenizer.safetensors -newer $SHARDS2/index.jsonl)" ] \
+  || $D tokenize --model $BUNDLE --manifest $CORPUS2/manifest.jsonl --out-shards $SHARDS2 --no-speaker
 
 train() {  # stage config: train (or resume) in the background, logging to runs/logs/<config name>.log
   local out; out=$($D train "$1" --config "$2" --print-config | awk '/out_dir:/{print $2; exit}')
   local resume=""; [ -d "$out/checkpoints" ] && resume="--resume"
   $D train "$1" --config "$2" $resume > "runs/logs/$(basename "$2" .yaml).log" 2>&1 &
 }
-lm_phases() {  # phase 1 cross-entropy, phase 2 guided attention from phase 1's export
+lm_phases() {  # corpus/v1: phase 1 cross-entropy, phase 2 guided attention; then fine-tuned on corpus/v2
   train lm configs/lm_tiny_v1.yaml; wait
   train lm configs/lm_tiny_v1_guided.yaml; wait
+  train lm configs/lm_tiny_v2.yaml; wait
+}
+flow_phases() {  # corpus/v1, then fine-tuned on corpus/v2
+  train flow configs/flow_tiny_v1.yaml; wait
+  train flow configs/flow_tiny_v2.yaml; wait
 }
 lm_phases &
-train flow configs/flow_tiny_v1.yaml
+flow_phases &
 wait
 
-cp runs/lm/tiny_v1_guided/export/lm.* runs/flow/tiny_v1/export/flow.* $BUNDLE/
-.venv/bin/python scripts/write_bundle_record.py --bundle $BUNDLE --corpus $CORPUS \
-  --run runs/lm/tiny_v1 --run runs/lm/tiny_v1_guided --run runs/flow/tiny_v1
+cp runs/lm/tiny_v2/export/lm.* runs/flow/tiny_v2/export/flow.* $BUNDLE/
+.venv/bin/python scripts/write_bundle_record.py --bundle $BUNDLE --corpus $CORPUS2 \
+  --run runs/lm/tiny_v1 --run runs/lm/tiny_v1_guided --run runs/lm/tiny_v2 \
+  --run runs/flow/tiny_v1 --run runs/flow/tiny_v2
 echo "bundle $BUNDLE rebuilt; evaluate it with: make eval"
