@@ -59,7 +59,9 @@ def write_testsets(corpus: str | Path, out_dir: str | Path, split: str = "test",
                    exclude_texts: set[str] = frozenset()) -> dict[Path, int]:
     """Write every task x language list for `split`; returns {file: number of entries}. Utterances whose
     sentence is in `exclude_texts` are neither targets nor prompts: the sizes of a synthesised corpus deal its
-    sentences differently, so a model trained on another corpus may have read some of this one's test text."""
+    sentences differently, so a model trained on another corpus may have read some of this one's test text.
+    Synthesised corpora deal sentences per speaker, so this can empty whole speakers (v2 against v1: 2 of 7
+    English test speakers); check the speakers that remain before scoring on the result."""
     manifest = _manifest(corpus)
     rows = [r for r in read_manifest(manifest) if r["split"] == split and r["text"] not in exclude_texts]
     if not rows:
