@@ -13,10 +13,11 @@ import torch
 from torch import nn
 
 from deepasmr.data.shards import ShardReader
+from deepasmr.errors import DataError
 from deepasmr.flow.config import FLOW_PRESETS, FlowConfig
 from deepasmr.flow.data import FlowDataConfig, FlowDataset, check_compatible, collate
 from deepasmr.flow.decoder import FlowDecoder
-from deepasmr.flow.io import save_flow
+from deepasmr.flow.io import load_flow, save_flow
 from deepasmr.train.config import BatchConfig, OptimConfig, TrainerConfig
 from deepasmr.train.data import FrameDataModule
 from deepasmr.train.registry import StageSpec
@@ -89,9 +90,6 @@ class FlowTrainModel(nn.Module):
 def build_model(cfg: FlowStageConfig, datamodule) -> FlowTrainModel:
     model = FlowTrainModel(cfg.model)
     if cfg.init_from:
-        from deepasmr.errors import DataError
-        from deepasmr.flow.io import load_flow
-
         start = load_flow(cfg.init_from).state_dict()
         ours = model.decoder.state_dict()
         wrong = sorted(k for k in ours.keys() | start.keys()
