@@ -174,3 +174,24 @@ def test_batch_bad_input_writes_nothing(engine, bundle_dir, voice_clip, bad_clip
         run_batch(lines, out, BatchJob(**job), engine=use_engine, progress=False)
     assert isinstance(err.value, DeepASMRError)
     assert not out.exists()
+
+
+def test_bundle_carries_its_own_vocoder(tmp_path, bundle_dir):
+    """A relative vocoder path in bundle.json is read from the bundle folder, wherever the bundle moved; a
+    missing folder is a ModelFilesError naming it."""
+    import json
+
+    from deepasmr.pipeline.bundle import load_bundle
+    from deepasmr.vocoder.vocos import VOCOS_PRESETS, VocosGenerator, save_vocos
+
+    moved = tmp_path / "moved"
+    shutil.copytree(bundle_dir, moved)
+    save_vocos(VocosGenerator(VOCOS_PRESETS["tiny"]), moved / "vocoder")
+    meta_path = moved / "bundle.json"
+    meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+    meta_path.write_text(json.dumps({**meta, "vocoder": {"kind": "vocos", "weights": "vocoder"}}))
+    bundle = load_bundle(moved)
+    assert type(bundle.vocoder).__name__ == "VocosVocoder" and bundle.sample_rate == 22_050
+    shutil.rmtree(moved / "vocoder")
+    with pytest.raises(ModelFilesError, match="vocoder"):
+        load_bundle(moved)

