@@ -11,8 +11,8 @@ import torch.nn.functional as F
 from deepasmr.audio import MEL_PRESETS, log_mel
 from deepasmr.errors import ModelFilesError
 from deepasmr.vocoder import VocoderConfig, load_vocoder
-from deepasmr.vocoder.gan import GANConfig, VocoderGAN, random_segments
-from deepasmr.vocoder.vocos import ISTFT, VOCOS_PRESETS, VocosGenerator, load_vocos, save_vocos
+from deepasmr.vocoder.gan import GANConfig, VocoderGAN, periodicity, periodicity_loss, random_segments
+from deepasmr.vocoder.vocos import ISTFT, VOCOS_PRESETS, VocosGenerator, load_vocos, save_vocos, warm_start
 
 SMALL = {"dim": 32, "intermediate_dim": 64, "num_layers": 2}
 SMALL_GAN = GANConfig(period_channels=(4, 8, 16, 16), spec_channels=4, resolutions=((512, 128), (256, 64)))
@@ -108,3 +108,55 @@ def test_vocos_without_weights_is_an_error(tmp_path):
 def test_untrained_vocos_on_request():
     vocoder = load_vocoder(VocoderConfig(kind="vocos", mel_preset="tiny", options={"untrained": True}))
     assert vocoder.generate(torch.zeros(80, 3)).shape == (3 * 256,)
+
+
+def test_warm_start_adds_the_noise_phase_rows(tmp_path):
+    """A plain model's folder starts a noise-phase model: the shared weights are copied, and with the
+    random-phase share forced to zero it is the same vocoder; with the share at one, each call draws a new phase."""
+    torch.manual_seed(0)
+    plain = small_paper().eval()
+    save_vocos(plain, tmp_path / "plain")
+    noisy = warm_start(VocosGenerator(replace(plain.cfg, noise_phase=True)), tmp_path / "plain").eval()
+    bins = plain.cfg.mel.n_fft // 2 + 1
+    assert torch.equal(noisy.head.weight[: 2 * bins], plain.head.weight)
+    mel = torch.randn(1, plain.cfg.mel.n_mels, 6)
+    with torch.no_grad():
+        noisy.head.weight[2 * bins :] = 0.0
+        noisy.head.bias[2 * bins :] = -1e4  # sigmoid -> 0: no random phase
+        assert torch.allclose(noisy(mel), plain(mel), atol=1e-6)
+        noisy.head.bias[2 * bins :] = 1e4  # share 1: uniformly random phase
+        assert not torch.allclose(noisy(mel), noisy(mel), atol=1e-3)
+    wider = VocosGenerator(replace(plain.cfg, dim=48))
+    with pytest.raises(ModelFilesError, match="this model needs"):
+        warm_start(wider, tmp_path / "plain")
+
+
+
+def test_periodicity_tells_whisper_from_voiced_speech(clip):
+    """The periodicity loss's measure on real synthesizer clips: espeak's whisper voice scores well below its
+    normal voice (active frames), and the loss of a clip against itself is zero and against the other > 0.1."""
+    hz, sr = (65.0, 600.0), 22_050
+    wavs = {name: torch.from_numpy(clip(name)[0])[None] for name in ("espeak_normal", "espeak_whisper")}
+
+    def mean_active(name: str) -> float:
+        peak, energy = periodicity(wavs[name], sr, hz, 1024, 256)
+        return peak[energy > 1e-3 * energy.max()].mean().item()
+
+    assert mean_active("espeak_whisper") + 0.15 < mean_active("espeak_normal")  # measured 0.26 vs 0.48
+    normal, whisper = wavs["espeak_normal"], wavs["espeak_whisper"]
+    assert periodicity_loss(normal, normal, sr, hz, 1024, 256).item() == 0.0
+    assert periodicity_loss(whisper, normal, sr, hz, 1024, 256).item() > 0.1
+
+
+def test_forward_split_shields_the_noise_share_from_magnitude_losses():
+    """The first output of forward_split gives the random-phase share no gradient, the second does; both are the
+    same waveform (same noise)."""
+    torch.manual_seed(0)
+    gen = VocosGenerator(replace(VOCOS_PRESETS["paper"], noise_phase=True, **SMALL))
+    bins = gen.cfg.mel.n_fft // 2 + 1
+    shielded, learning = gen.forward_split(torch.randn(1, gen.cfg.mel.n_mels, 6))
+    assert torch.allclose(shielded, learning)
+    shielded.square().mean().backward(retain_graph=True)
+    assert gen.head.bias.grad[2 * bins :].abs().max() == 0 and gen.head.bias.grad[: 2 * bins].abs().max() > 0
+    learning.square().mean().backward()
+    assert gen.head.bias.grad[2 * bins :].abs().max() > 0

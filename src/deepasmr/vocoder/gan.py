@@ -35,6 +35,13 @@ class GANConfig:
     # (n_fft, hop) per spectrogram discriminator / STFT loss resolution.
     resolutions: tuple[tuple[int, int], ...] = ((2048, 512), (1024, 256), (512, 128))
     spec_channels: int = 32
+    # Periodicity loss (0 = off): L1 between output's and target's frame periodicity (`periodicity`: the
+    # autocorrelation peak at pitch lags, periodicity_hz = the R_UV tracker's 65-600 Hz). Magnitude losses
+    # compare bins one by one, where a whisper's noise hides a faint harmonic comb; the autocorrelation sums
+    # that comb over all bins. Reconstruction-trained Vocos gave 0.52 to whisper and normal speech alike.
+    periodicity_weight: float = 0.0
+    periodicity_hz: tuple[float, float] = (65.0, 600.0)
+    periodicity_window: int = 1024
     # Loss weights: mel 45 as in HiFi-GAN/Vocos; feature matching 2 as in HiFi-GAN.
     mel_weight: float = 45.0
     stft_weight: float = 1.0
@@ -115,6 +122,30 @@ def stft_loss(fake: torch.Tensor, real: torch.Tensor, resolutions: tuple[tuple[i
     return total / len(resolutions)
 
 
+def periodicity(wav: torch.Tensor, sample_rate: int, hz: tuple[float, float], window: int, hop: int
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, T) periodicity of Hann-windowed frames, the peak of the normalised autocorrelation over the pitch
+    lags of `hz` (low..high), and (B, T) frame energy. Measured on corpus/v2 test clips: about 0.33 for
+    whisper, 0.66 for normal speech, 0.11 for white noise. The FFT is twice the window so that the
+    correlation is linear, not circular."""
+    spec = torch.stft(wav, 2 * window, hop, win_length=window, window=torch.hann_window(window, device=wav.device),
+                      return_complex=True)
+    corr = torch.fft.irfft(spec.abs().square(), n=2 * window, dim=1)[:, :window]
+    energy = corr[:, 0]
+    lags = slice(int(sample_rate / hz[1]), int(sample_rate / hz[0]) + 1)
+    return corr[:, lags].amax(dim=1) / energy.clamp_min(1e-8), energy
+
+
+def periodicity_loss(fake: torch.Tensor, real: torch.Tensor, sample_rate: int, hz: tuple[float, float],
+                     window: int, hop: int) -> torch.Tensor:
+    """L1 between the periodicity of output and target frames, over the target's active frames (within
+    30 dB of its loudest: R_UV also counts only active frames)."""
+    fake_peak, _ = periodicity(fake, sample_rate, hz, window, hop)
+    real_peak, energy = periodicity(real, sample_rate, hz, window, hop)
+    active = energy > 1e-3 * energy.amax(dim=1, keepdim=True)
+    return (fake_peak - real_peak).abs()[active].mean()
+
+
 class VocoderGAN(nn.Module):
     """Generator + discriminators + losses. Batch: {"wav": (B, samples)} at the mel's sample rate, with
     samples a multiple of the hop; optional {"mel": (B, n_mels, frames)} (else computed from wav)."""
@@ -128,14 +159,19 @@ class VocoderGAN(nn.Module):
         )
         self.register_buffer("step", torch.zeros((), dtype=torch.long))
 
-    def _pair(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
+    def _pair(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(output, target, output for the periodicity loss): the last differs from the first only for a
+        generator that shields its random-phase share from the magnitude losses (Vocos `forward_split`)."""
         real = batch["wav"]
         mel = batch.get("mel")
         if mel is None:
             mel = log_mel(real, self.mel_config)
-        fake = self.generator(mel)
+        if self.cfg.periodicity_weight and getattr(self.generator, "splits_noise_share", False):
+            fake, fake_periodic = self.generator.forward_split(mel)
+        else:
+            fake = fake_periodic = self.generator(mel)
         n = min(fake.shape[-1], real.shape[-1])
-        return fake[..., :n], real[..., :n]
+        return fake[..., :n], real[..., :n], fake_periodic[..., :n]
 
     def _discriminate(self, wav: torch.Tensor) -> list[tuple[torch.Tensor, list[torch.Tensor]]]:
         return [d(wav) for d in self.discriminators]
@@ -144,11 +180,19 @@ class VocoderGAN(nn.Module):
     def adversarial(self) -> bool:
         return int(self.step) >= self.cfg.adversarial_start
 
-    def reconstruction_loss(self, fake: torch.Tensor, real: torch.Tensor) -> tuple[torch.Tensor, dict]:
+    def reconstruction_loss(self, fake: torch.Tensor, real: torch.Tensor, fake_periodic: torch.Tensor | None = None
+                            ) -> tuple[torch.Tensor, dict]:
         mel_l1 = F.l1_loss(log_mel(fake, self.mel_config), log_mel(real, self.mel_config))
         stft = stft_loss(fake, real, self.cfg.resolutions)
         loss = self.cfg.mel_weight * mel_l1 + self.cfg.stft_weight * stft
-        return loss, {"mel_l1": mel_l1.detach(), "stft": stft.detach()}
+        logs = {"mel_l1": mel_l1.detach(), "stft": stft.detach()}
+        if self.cfg.periodicity_weight:
+            fake_periodic = fake if fake_periodic is None else fake_periodic
+            periodicity = periodicity_loss(fake_periodic, real, self.mel_config.sample_rate, self.cfg.periodicity_hz,
+                                           self.cfg.periodicity_window, self.mel_config.hop_length)
+            loss = loss + self.cfg.periodicity_weight * periodicity
+            logs["periodicity"] = periodicity.detach()
+        return loss, logs
 
     def discriminator_loss(self, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
         """Hinge loss; `fake` is detached so only the discriminators learn from it."""
@@ -178,8 +222,8 @@ class VocoderGAN(nn.Module):
         """One GAN step's losses for a single optimizer over all parameters (the training entry's
         contract): "loss" = generator loss + discriminator loss, built so that each network's
         parameters only receive gradients from its own loss (simultaneous, not alternating, updates)."""
-        fake, real = self._pair(batch)
-        loss_g, logs = self.reconstruction_loss(fake, real)
+        fake, real, fake_periodic = self._pair(batch)
+        loss_g, logs = self.reconstruction_loss(fake, real, fake_periodic)
         loss = loss_g
         if self.adversarial:
             adv, fm = self.adversarial_loss(fake, real)

@@ -39,7 +39,9 @@ class VocoderModelConfig:
     dim: int = 0
     intermediate_dim: int = 0
     num_layers: int = 0
-    init_weights: str | None = None  # hifigan: 'universal' (shipped) or a checkpoint path
+    # hifigan: 'universal' (shipped) or a checkpoint path; vocos: a trained folder to start from (warm_start).
+    init_weights: str | None = None
+    noise_phase: bool = False  # vocos: VocosConfig.noise_phase
     gan: GANConfig = field(default_factory=GANConfig)
 
 
@@ -127,11 +129,14 @@ def build_model(cfg: VocoderTrainConfig, dm: VocoderDataModule):
 
         generator = load_generator(cfg.model.init_weights).train()
     else:
-        from deepasmr.vocoder.vocos import VOCOS_PRESETS, VocosGenerator
+        from deepasmr.vocoder.vocos import VOCOS_PRESETS, VocosGenerator, warm_start
 
         m = cfg.model
         sizes = {"dim": m.dim, "intermediate_dim": m.intermediate_dim, "num_layers": m.num_layers}
-        generator = VocosGenerator(replace(VOCOS_PRESETS[m.preset], **{k: v for k, v in sizes.items() if v}))
+        preset = replace(VOCOS_PRESETS[m.preset], noise_phase=m.noise_phase)
+        generator = VocosGenerator(replace(preset, **{k: v for k, v in sizes.items() if v}))
+        if m.init_weights:
+            warm_start(generator, m.init_weights)
     return VocoderGAN(generator, dm.mel_cfg, cfg.model.gan)
 
 

@@ -36,6 +36,10 @@ class VocosConfig:
     # exp() of the predicted log-magnitude is clipped here so an early-training spike cannot overflow.
     max_magnitude: float = 1e2
     layer_norm_eps: float = 1e-6
+    # Predict, per bin and frame, a share of uniformly random phase added to the predicted one. Whisper is
+    # noise-excited: without a noise source the network must invent random-looking phase from the mel, and
+    # trained on reconstruction losses it settles for a phase that barely moves, which buzzes at the frame rate.
+    noise_phase: bool = False
 
     @property
     def mel(self) -> MelConfig:
@@ -109,7 +113,8 @@ class VocosGenerator(nn.Module):
         self.norm_in = nn.LayerNorm(cfg.dim, eps=cfg.layer_norm_eps)
         self.blocks = nn.ModuleList(ConvNeXtBlock(cfg) for _ in range(cfg.num_layers))
         self.norm_out = nn.LayerNorm(cfg.dim, eps=cfg.layer_norm_eps)
-        self.head = nn.Linear(cfg.dim, mel.n_fft + 2)  # log-magnitude and phase of n_fft/2+1 bins
+        # Log-magnitude and phase of the n_fft/2+1 bins (and with noise_phase the random-phase share's logit).
+        self.head = nn.Linear(cfg.dim, (mel.n_fft // 2 + 1) * (3 if cfg.noise_phase else 2))
         self.istft = ISTFT(mel.n_fft, mel.hop_length)
         self.apply(self._init)
 
@@ -119,15 +124,38 @@ class VocosGenerator(nn.Module):
             nn.init.trunc_normal_(module.weight, std=0.02)
             nn.init.zeros_(module.bias)
 
-    def forward(self, mel: torch.Tensor) -> torch.Tensor:
+    @property
+    def splits_noise_share(self) -> bool:
+        return self.cfg.noise_phase
+
+    def spectrum(self, mel: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """(magnitude, phase, random-phase share or None), each (B, n_fft // 2 + 1, T)."""
         x = self.norm_in(self.embed(mel).transpose(1, 2)).transpose(1, 2)
         for block in self.blocks:
             x = block(x)
         h = self.head(self.norm_out(x.transpose(1, 2))).transpose(1, 2)
-        log_mag, phase = h.chunk(2, dim=1)
-        magnitude = torch.exp(log_mag).clamp(max=self.cfg.max_magnitude)
-        spec = torch.polar(magnitude, phase)
-        return self.istft(spec)
+        if self.cfg.noise_phase:
+            log_mag, phase, share_logit = h.chunk(3, dim=1)
+            share = torch.sigmoid(share_logit)
+        else:
+            (log_mag, phase), share = h.chunk(2, dim=1), None
+        return torch.exp(log_mag).clamp(max=self.cfg.max_magnitude), phase, share
+
+    def forward(self, mel: torch.Tensor) -> torch.Tensor:
+        magnitude, phase, share = self.spectrum(mel)
+        if share is not None:
+            phase = phase + share * torch.pi * (2 * torch.rand_like(phase) - 1)
+        return self.istft(torch.polar(magnitude, phase))
+
+    def forward_split(self, mel: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Training with noise_phase: the same output twice, from the same noise, (a) with the random-phase
+        share detached, for the magnitude losses, and (b) with everything learning, for the periodicity loss.
+        Magnitude losses always prefer a deterministic phase (measured: they drove the share from 0.5 to 0.13
+        in both styles), so only (b) may move the share."""
+        magnitude, phase, share = self.spectrum(mel)
+        noise = torch.pi * (2 * torch.rand_like(phase) - 1)
+        shielded = self.istft(torch.polar(magnitude, phase + share.detach() * noise))
+        return shielded, self.istft(torch.polar(magnitude, phase + share * noise))
 
 
 def save_vocos(model: VocosGenerator, folder: str | Path) -> Path:
@@ -137,6 +165,28 @@ def save_vocos(model: VocosGenerator, folder: str | Path) -> Path:
     (folder / CONFIG_NAME).write_text(json.dumps(asdict(model.cfg), indent=2))
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(folder / WEIGHTS_NAME))
     return folder
+
+
+def warm_start(model: VocosGenerator, folder: str | Path) -> VocosGenerator:
+    """Copy a trained folder's weights into `model` (training from them). The model may add the noise-phase
+    rows to the head; those keep their initialisation. Any other mismatch is a ModelFilesError."""
+    weights_path = Path(folder) / WEIGHTS_NAME
+    if not weights_path.is_file():
+        raise ModelFilesError(f"Vocos warm start: {folder} lacks {WEIGHTS_NAME}")
+    own = model.state_dict()
+    given = load_file(str(weights_path))
+    if set(given) != set(own):
+        raise ModelFilesError(f"{weights_path}: parameter names differ from this Vocos model's")
+    with torch.no_grad():
+        for name, value in given.items():
+            target = own[name]
+            head_grows = name.startswith("head.") and value.shape[1:] == target.shape[1:]
+            if value.shape == target.shape or (head_grows and value.shape[0] < target.shape[0]):
+                target[: value.shape[0]].copy_(value)
+            else:
+                raise ModelFilesError(f"{weights_path}: {name} is {tuple(value.shape)}, this model needs "
+                                      f"{tuple(target.shape)}")
+    return model
 
 
 def load_vocos(folder: str | Path, device: str = "cpu") -> VocosGenerator:
