@@ -165,10 +165,10 @@ def random_phase(like: torch.Tensor) -> torch.Tensor:
 
 def mix_noise(magnitude: torch.Tensor, phase: torch.Tensor, share: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
     """magnitude * ((1 - share) e^(i phase) + share e^(i noise)): per bin and frame a mix of the predicted
-    (coherent) component and one of random phase. Mixing the complex values, not adding noise to the
-    angle, makes the coherent part's amplitude depend on the share directly, so that the periodicity loss
-    moves the share with a plain gradient instead of one through the random draw (measured with the
-    angle form: the share barely moved in 500 steps)."""
+    (coherent) component and one of random phase. Mixing the complex values, not adding noise to the angle,
+    makes the coherent part's amplitude depend on the share directly, so the share gets a plain gradient and
+    not only one through the random draw. Measured, it still learnt no faster than the angle form
+    (configs/vocoder_vocos_tiny_v3.yaml)."""
     return torch.polar(magnitude * (1 - share), phase) + torch.polar(magnitude * share, noise)
 
 
