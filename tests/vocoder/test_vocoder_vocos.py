@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import pytest
@@ -160,3 +161,11 @@ def test_forward_split_shields_the_noise_share_from_magnitude_losses():
     assert gen.head.bias.grad[2 * bins :].abs().max() == 0 and gen.head.bias.grad[: 2 * bins].abs().max() > 0
     learning.square().mean().backward()
     assert gen.head.bias.grad[2 * bins :].abs().max() > 0
+
+
+def test_a_config_this_version_cannot_read_is_a_clear_error(tmp_path):
+    save_vocos(small_paper(), tmp_path / "voc")
+    cfg = json.loads((tmp_path / "voc" / "vocos.json").read_text())
+    (tmp_path / "voc" / "vocos.json").write_text(json.dumps({**cfg, "from_the_future": 1}))
+    with pytest.raises(ModelFilesError, match="vocos.json: not a Vocos config"):
+        load_vocos(tmp_path / "voc")

@@ -199,6 +199,7 @@ def print_table(results: dict, pooled: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     import torch
 
+    from deepasmr.errors import DeepASMRError
     from deepasmr.vocoder import VocoderConfig, load_vocoder
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -211,7 +212,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", type=Path, help="write the figures as JSON")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
-    vocoder = load_vocoder(VocoderConfig(kind=args.kind, weights=args.weights))
+    try:
+        vocoder = load_vocoder(VocoderConfig(kind=args.kind, weights=args.weights))
+    except DeepASMRError as err:
+        p.error(str(err))
     with tempfile.TemporaryDirectory() as tmp:
         items = corpus_items(args.corpus, args.limit) if args.corpus else synthesized_items(Path(tmp))
         results = measure(items, vocoder, args.save)

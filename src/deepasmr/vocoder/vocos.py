@@ -209,7 +209,10 @@ def load_vocos(folder: str | Path, device: str = "cpu") -> VocosGenerator:
     for path in (cfg_path, weights_path):
         if not path.is_file():
             raise ModelFilesError(f"Vocos vocoder folder {folder} lacks {path.name} (write it with save_vocos)")
-    cfg = VocosConfig(**json.loads(cfg_path.read_text()))
+    try:
+        cfg = VocosConfig(**json.loads(cfg_path.read_text()))
+    except (TypeError, ValueError) as err:  # a field this version does not know, or not JSON
+        raise ModelFilesError(f"{cfg_path}: not a Vocos config this version reads ({err})") from None
     model = VocosGenerator(cfg)
     try:
         model.load_state_dict(load_file(str(weights_path)))
