@@ -111,26 +111,35 @@ def test_untrained_vocos_on_request():
     assert vocoder.generate(torch.zeros(80, 3)).shape == (3 * 256,)
 
 
-def test_warm_start_adds_the_noise_phase_rows(tmp_path):
-    """A plain model's folder starts a noise-phase model: the shared weights are copied, and with the
-    random-phase share forced to zero it is the same vocoder; with the share at one, each call draws a new phase."""
+def test_warm_start_copies_a_folder_and_refuses_a_mismatch(tmp_path):
     torch.manual_seed(0)
-    plain = small_paper().eval()
-    save_vocos(plain, tmp_path / "plain")
-    noisy = warm_start(VocosGenerator(replace(plain.cfg, noise_phase=True)), tmp_path / "plain").eval()
-    bins = plain.cfg.mel.n_fft // 2 + 1
-    assert torch.equal(noisy.head.weight[: 2 * bins], plain.head.weight)
-    mel = torch.randn(1, plain.cfg.mel.n_mels, 6)
+    trained = small_paper().eval()
+    save_vocos(trained, tmp_path / "voc")
+    started = warm_start(small_paper(), tmp_path / "voc").eval()
+    mel = torch.randn(1, trained.cfg.mel.n_mels, 6)
     with torch.no_grad():
-        noisy.head.weight[2 * bins :] = 0.0
-        noisy.head.bias[2 * bins :] = -1e4  # sigmoid -> 0: no random phase
-        assert torch.allclose(noisy(mel), plain(mel), atol=1e-6)
-        noisy.head.bias[2 * bins :] = 1e4  # share 1: uniformly random phase
-        assert not torch.allclose(noisy(mel), noisy(mel), atol=1e-3)
-    wider = VocosGenerator(replace(plain.cfg, dim=48))
-    with pytest.raises(ModelFilesError, match="this model needs"):
-        warm_start(wider, tmp_path / "plain")
+        assert torch.equal(started(mel), trained(mel))
+    with pytest.raises(ModelFilesError, match="do not fit"):
+        warm_start(VocosGenerator(replace(trained.cfg, dim=48)), tmp_path / "voc")
+    with pytest.raises(ModelFilesError, match="lacks"):
+        warm_start(small_paper(), tmp_path / "nothing")
 
+
+def test_random_phase_styles_draw_the_phase_of_those_styles_only(tmp_path):
+    """Told the style, a Vocos with random_phase_styles=("asmr",) draws a new phase for each whispered call;
+    normal output (and output of unknown style) is the plain predicted-phase vocoder's."""
+    torch.manual_seed(0)
+    gen = VocosGenerator(replace(VOCOS_PRESETS["paper"], random_phase_styles=("asmr",), **SMALL)).eval()
+    save_vocos(gen, tmp_path / "voc")
+    vocoder = load_vocoder(VocoderConfig(kind="vocos", mel_preset="paper", weights=tmp_path / "voc"))
+    assert vocoder.model.cfg == gen.cfg
+    mel = torch.randn(gen.cfg.mel.n_mels, 8)
+    with torch.no_grad():
+        plain = gen(mel[None])[0].clamp(-1, 1)
+    assert torch.allclose(vocoder.generate(mel, style="normal"), plain, atol=1e-6)
+    assert torch.allclose(vocoder.generate(mel), plain, atol=1e-6)
+    first, second = vocoder.generate(mel, style="asmr"), vocoder.generate(mel, style="asmr")
+    assert not torch.allclose(first, second, atol=1e-4) and not torch.allclose(first, plain, atol=1e-4)
 
 
 def test_periodicity_tells_whisper_from_voiced_speech(clip):
@@ -147,20 +156,6 @@ def test_periodicity_tells_whisper_from_voiced_speech(clip):
     normal, whisper = wavs["espeak_normal"], wavs["espeak_whisper"]
     assert periodicity_loss(normal, normal, sr, hz, 1024, 256).item() == 0.0
     assert periodicity_loss(whisper, normal, sr, hz, 1024, 256).item() > 0.1
-
-
-def test_forward_split_shields_the_noise_share_from_magnitude_losses():
-    """The first output of forward_split gives the random-phase share no gradient, the second does; both are the
-    same waveform (same noise)."""
-    torch.manual_seed(0)
-    gen = VocosGenerator(replace(VOCOS_PRESETS["paper"], noise_phase=True, **SMALL))
-    bins = gen.cfg.mel.n_fft // 2 + 1
-    shielded, learning = gen.forward_split(torch.randn(1, gen.cfg.mel.n_mels, 6))
-    assert torch.allclose(shielded, learning)
-    shielded.square().mean().backward(retain_graph=True)
-    assert gen.head.bias.grad[2 * bins :].abs().max() == 0 and gen.head.bias.grad[: 2 * bins].abs().max() > 0
-    learning.square().mean().backward()
-    assert gen.head.bias.grad[2 * bins :].abs().max() > 0
 
 
 def test_a_config_this_version_cannot_read_is_a_clear_error(tmp_path):

@@ -45,13 +45,13 @@ class _Decoder:
         r = self.flow.cfg.token_ratio
         p_tok = prompt["tokens"].long()
         p_mel = prompt["mel"].float()[:, : len(p_tok) * r]
-        sampling = dict(self.sampling)
+        sampling, style = dict(self.sampling), self.style_of[target_id]
         if sampling.get("noise_scale") is None:
-            sampling["noise_scale"] = self.flow.cfg.noise_scale_for(self.style_of[target_id])
+            sampling["noise_scale"] = self.flow.cfg.noise_scale_for(style)
         with torch.no_grad():
             mel = self.flow.generate(target["tokens"].long(), p_mel, p_tok[: p_mel.shape[-1] // r],
                                      seed=self.seed, **sampling)
-            wav = self.vocoder.generate(mel).cpu().numpy().astype(np.float32)
+            wav = self.vocoder.generate(mel, style=style).cpu().numpy().astype(np.float32)
         return wav, mel, target["mel"].float()
 
 

@@ -202,8 +202,11 @@ class DeepASMR:
                                   seed=None if seed is None else seed + i, noise_scale=noise_scale)
             clock.add("flow", t0)
             t0 = time.perf_counter()
-            with torch.no_grad():
-                wav = b.vocoder.generate(mel).detach().cpu().numpy().astype(np.float32)
+            # A vocoder may draw randomness (Vocos random_phase_styles): seeded requests stay reproducible.
+            with torch.no_grad(), torch.random.fork_rng(devices=[], enabled=seed is not None):
+                if seed is not None:
+                    torch.manual_seed(seed + i)
+                wav = b.vocoder.generate(mel, style=style).detach().cpu().numpy().astype(np.float32)
             clock.add("vocoder", t0)
             pieces.append(np.nan_to_num(wav))
         return pieces, [len(t) for t in out.tokens]

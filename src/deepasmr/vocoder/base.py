@@ -44,7 +44,8 @@ class VocoderConfig:
 
 
 class Vocoder:
-    """Base class: subclasses set `mel_config` and implement `_synthesize(mel[B, n_mels, T]) -> [B, samples]`."""
+    """Base class: subclasses set `mel_config` and implement `_synthesize(mel[B, n_mels, T], style) -> [B, samples]`
+    (`style`: the output's style, "asmr" / "normal" / None, for a vocoder that treats them differently)."""
 
     kind: str = ""
     mel_config: MelConfig
@@ -57,12 +58,13 @@ class Vocoder:
     def hop_length(self) -> int:
         return self.mel_config.hop_length
 
-    def _synthesize(self, mel: torch.Tensor) -> torch.Tensor:
+    def _synthesize(self, mel: torch.Tensor, style: str | None = None) -> torch.Tensor:
         raise NotImplementedError
 
     @torch.inference_mode()
-    def generate(self, mel: torch.Tensor) -> torch.Tensor:
-        """(n_mels, T) or (B, n_mels, T) log-mel -> (samples,) or (B, samples) waveform in [-1, 1]."""
+    def generate(self, mel: torch.Tensor, style: str | None = None) -> torch.Tensor:
+        """(n_mels, T) or (B, n_mels, T) log-mel -> (samples,) or (B, samples) waveform in [-1, 1]. `style`:
+        the output's style when known (a Vocos with random_phase_styles draws those styles' phase)."""
         mel = torch.as_tensor(mel, dtype=torch.float32)
         squeeze = mel.dim() == 2
         if squeeze:
@@ -72,7 +74,7 @@ class Vocoder:
                 f"{self.kind} vocoder expects a (batch?, {self.mel_config.n_mels}, frames) log-mel, "
                 f"got shape {tuple(mel.shape)}"
             )
-        wav = self._synthesize(mel)
+        wav = self._synthesize(mel, style)
         return wav[0] if squeeze else wav
 
 

@@ -23,11 +23,11 @@ class MelDistanceConfig:
     active_range: float = 6.0
 
 
-def copy_synthesize(wav: np.ndarray, vocoder: Vocoder) -> np.ndarray:
+def copy_synthesize(wav: np.ndarray, vocoder: Vocoder, style: str | None = None) -> np.ndarray:
     """`wav` at `vocoder.sample_rate` -> the vocoder's reconstruction from its log-mel (same length,
-    rounded down to whole frames)."""
+    rounded down to whole frames). `style`: the clip's style, for a vocoder told the output style."""
     mel = log_mel(wav, vocoder.mel_config)
-    return vocoder.generate(mel).numpy().astype(np.float32)
+    return vocoder.generate(mel, style=style).numpy().astype(np.float32)
 
 
 def mel_l1(

@@ -159,19 +159,15 @@ class VocoderGAN(nn.Module):
         )
         self.register_buffer("step", torch.zeros((), dtype=torch.long))
 
-    def _pair(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(output, target, output for the periodicity loss): the last differs from the first only for a
-        generator that shields its random-phase share from the magnitude losses (Vocos `forward_split`)."""
+    def _pair(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
         real = batch["wav"]
         mel = batch.get("mel")
         if mel is None:
             mel = log_mel(real, self.mel_config)
-        if self.cfg.periodicity_weight and getattr(self.generator, "splits_noise_share", False):
-            fake, fake_periodic = self.generator.forward_split(mel)
-        else:
-            fake = fake_periodic = self.generator(mel)
+        mask = batch.get("random_phase")  # Vocos random_phase_styles: the items whose phase is drawn
+        fake = self.generator(mel) if mask is None else self.generator(mel, mask)
         n = min(fake.shape[-1], real.shape[-1])
-        return fake[..., :n], real[..., :n], fake_periodic[..., :n]
+        return fake[..., :n], real[..., :n]
 
     def _discriminate(self, wav: torch.Tensor) -> list[tuple[torch.Tensor, list[torch.Tensor]]]:
         return [d(wav) for d in self.discriminators]
@@ -180,15 +176,13 @@ class VocoderGAN(nn.Module):
     def adversarial(self) -> bool:
         return int(self.step) >= self.cfg.adversarial_start
 
-    def reconstruction_loss(self, fake: torch.Tensor, real: torch.Tensor, fake_periodic: torch.Tensor | None = None
-                            ) -> tuple[torch.Tensor, dict]:
+    def reconstruction_loss(self, fake: torch.Tensor, real: torch.Tensor) -> tuple[torch.Tensor, dict]:
         mel_l1 = F.l1_loss(log_mel(fake, self.mel_config), log_mel(real, self.mel_config))
         stft = stft_loss(fake, real, self.cfg.resolutions)
         loss = self.cfg.mel_weight * mel_l1 + self.cfg.stft_weight * stft
         logs = {"mel_l1": mel_l1.detach(), "stft": stft.detach()}
         if self.cfg.periodicity_weight:
-            fake_periodic = fake if fake_periodic is None else fake_periodic
-            periodicity = periodicity_loss(fake_periodic, real, self.mel_config.sample_rate, self.cfg.periodicity_hz,
+            periodicity = periodicity_loss(fake, real, self.mel_config.sample_rate, self.cfg.periodicity_hz,
                                            self.cfg.periodicity_window, self.mel_config.hop_length)
             loss = loss + self.cfg.periodicity_weight * periodicity
             logs["periodicity"] = periodicity.detach()
@@ -222,8 +216,8 @@ class VocoderGAN(nn.Module):
         """One GAN step's losses for a single optimizer over all parameters (the training entry's
         contract): "loss" = generator loss + discriminator loss, built so that each network's
         parameters only receive gradients from its own loss (simultaneous, not alternating, updates)."""
-        fake, real, fake_periodic = self._pair(batch)
-        loss_g, logs = self.reconstruction_loss(fake, real, fake_periodic)
+        fake, real = self._pair(batch)
+        loss_g, logs = self.reconstruction_loss(fake, real)
         loss = loss_g
         if self.adversarial:
             adv, fm = self.adversarial_loss(fake, real)

@@ -115,7 +115,7 @@ def measure(items: list[dict], vocoder, out_dir: Path | None = None) -> dict:
     per_group: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for item in items:
         wav, sr = load_audio(item["path"], vocoder.sample_rate, trim=False)
-        out = copy_synthesize(wav, vocoder)
+        out = copy_synthesize(wav, vocoder, item["style"])
         if out_dir is not None:
             save_audio(out_dir / f"{item['group']}_{Path(item['path']).stem}.wav", out, sr)
         language = item.get("language", "en")

@@ -41,7 +41,7 @@ class VocoderModelConfig:
     num_layers: int = 0
     # hifigan: 'universal' (shipped) or a checkpoint path; vocos: a trained folder to start from (warm_start).
     init_weights: str | None = None
-    noise_phase: bool = False  # vocos: VocosConfig.noise_phase
+    random_phase_styles: tuple[str, ...] = ()  # vocos: VocosConfig.random_phase_styles
     gan: GANConfig = field(default_factory=GANConfig)
 
 
@@ -72,6 +72,7 @@ class WaveCrops(Dataset):
 
         self.waves = [torch.from_numpy(load_audio(r["path"], sample_rate, trim=False)[0]).half() for r in rows]
         self.ids = [r["id"] for r in rows]
+        self.styles = [r["style"] for r in rows]
         self.segment, self.hop = segment, hop
         self.lengths = [segment // hop] * len(rows)  # every item costs one crop of frames
         # Own generator: crops must not draw from the global RNG that exact resume restores.
@@ -80,11 +81,11 @@ class WaveCrops(Dataset):
     def __len__(self) -> int:
         return len(self.waves)
 
-    def __getitem__(self, i: int) -> tuple[str, torch.Tensor]:
+    def __getitem__(self, i: int) -> tuple[str, str, torch.Tensor]:
         from deepasmr.vocoder.gan import random_segments
 
         crop = random_segments(self.waves[i].float()[None], self.segment, self.hop, self.generator)[0]
-        return self.ids[i], crop
+        return self.ids[i], self.styles[i], crop
 
 
 class VocoderDataModule(FrameDataModule):
@@ -111,10 +112,14 @@ class VocoderDataModule(FrameDataModule):
         return self._set(self.cfg.data.train_splits), self._set(self.cfg.data.val_splits)
 
     def collate(self, items):
-        ids, crops = zip(*items, strict=True)
+        ids, styles, crops = zip(*items, strict=True)
         wav = torch.stack(crops)
-        return {"ids": list(ids), "wav": wav, "batch_size": len(ids),
-                "seconds": wav.numel() / self.mel_cfg.sample_rate}
+        seconds = wav.numel() / self.mel_cfg.sample_rate
+        batch = {"ids": list(ids), "wav": wav, "batch_size": len(ids), "seconds": seconds}
+        random_styles = self.cfg.model.random_phase_styles
+        if random_styles:
+            batch["random_phase"] = torch.tensor([style in random_styles for style in styles])
+        return batch
 
 
 def build_data(cfg: VocoderTrainConfig) -> VocoderDataModule:
@@ -133,7 +138,7 @@ def build_model(cfg: VocoderTrainConfig, dm: VocoderDataModule):
 
         m = cfg.model
         sizes = {"dim": m.dim, "intermediate_dim": m.intermediate_dim, "num_layers": m.num_layers}
-        preset = replace(VOCOS_PRESETS[m.preset], noise_phase=m.noise_phase)
+        preset = replace(VOCOS_PRESETS[m.preset], random_phase_styles=m.random_phase_styles)
         generator = VocosGenerator(replace(preset, **{k: v for k, v in sizes.items() if v}))
         if m.init_weights:
             warm_start(generator, m.init_weights)

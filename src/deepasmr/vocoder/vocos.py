@@ -36,11 +36,11 @@ class VocosConfig:
     # exp() of the predicted log-magnitude is clipped here so an early-training spike cannot overflow.
     max_magnitude: float = 1e2
     layer_norm_eps: float = 1e-6
-    # Predict, per bin and frame, the share of a random-phase component mixed with the predicted one
-    # (`mix_noise`). Whisper is noise-excited: without a noise source the network must invent random-looking
-    # phase from the mel, and trained on reconstruction losses it settles for a phase that barely moves, which
-    # buzzes at the frame rate.
-    noise_phase: bool = False
+    # Output styles whose phase is drawn at random instead of predicted (e.g. ("asmr",)); the vocoder is then
+    # told the style (Vocoder.generate(mel, style=...)). Whisper has no periodic excitation, so its phase
+    # carries nothing to predict; a network made to predict it from the mel settles, trained on reconstruction
+    # losses, for a phase that barely moves from frame to frame, which buzzes at the frame rate.
+    random_phase_styles: tuple[str, ...] = ()
 
     @property
     def mel(self) -> MelConfig:
@@ -114,8 +114,7 @@ class VocosGenerator(nn.Module):
         self.norm_in = nn.LayerNorm(cfg.dim, eps=cfg.layer_norm_eps)
         self.blocks = nn.ModuleList(ConvNeXtBlock(cfg) for _ in range(cfg.num_layers))
         self.norm_out = nn.LayerNorm(cfg.dim, eps=cfg.layer_norm_eps)
-        # Log-magnitude and phase of the n_fft/2+1 bins (and with noise_phase the random-phase share's logit).
-        self.head = nn.Linear(cfg.dim, (mel.n_fft // 2 + 1) * (3 if cfg.noise_phase else 2))
+        self.head = nn.Linear(cfg.dim, mel.n_fft + 2)  # log-magnitude and phase of n_fft/2+1 bins
         self.istft = ISTFT(mel.n_fft, mel.hop_length)
         self.apply(self._init)
 
@@ -125,51 +124,25 @@ class VocosGenerator(nn.Module):
             nn.init.trunc_normal_(module.weight, std=0.02)
             nn.init.zeros_(module.bias)
 
-    @property
-    def splits_noise_share(self) -> bool:
-        return self.cfg.noise_phase
-
-    def spectrum(self, mel: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-        """(magnitude, phase, random-phase share or None), each (B, n_fft // 2 + 1, T)."""
+    def forward(self, mel: torch.Tensor, random_phase: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, n_mels, T) -> (B, T * hop). random_phase: (B,) bool, the items whose phase is drawn uniformly
+        at random (their style is in cfg.random_phase_styles) instead of predicted."""
         x = self.norm_in(self.embed(mel).transpose(1, 2)).transpose(1, 2)
         for block in self.blocks:
             x = block(x)
         h = self.head(self.norm_out(x.transpose(1, 2))).transpose(1, 2)
-        if self.cfg.noise_phase:
-            log_mag, phase, share_logit = h.chunk(3, dim=1)
-            share = torch.sigmoid(share_logit)
-        else:
-            (log_mag, phase), share = h.chunk(2, dim=1), None
-        return torch.exp(log_mag).clamp(max=self.cfg.max_magnitude), phase, share
+        log_mag, phase = h.chunk(2, dim=1)
+        magnitude = torch.exp(log_mag).clamp(max=self.cfg.max_magnitude)
+        if random_phase is not None and bool(random_phase.any()):
+            noise = torch.pi * (2 * torch.rand_like(phase) - 1)
+            phase = torch.where(random_phase.to(phase.device)[:, None, None], noise, phase)
+        return self.istft(torch.polar(magnitude, phase))
 
-    def forward(self, mel: torch.Tensor) -> torch.Tensor:
-        magnitude, phase, share = self.spectrum(mel)
-        if share is None:
-            return self.istft(torch.polar(magnitude, phase))
-        return self.istft(mix_noise(magnitude, phase, share, random_phase(phase)))
-
-    def forward_split(self, mel: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Training with noise_phase: the same output twice, from the same noise, (a) with the noise share
-        detached, for the magnitude losses, and (b) with everything learning, for the periodicity loss.
-        Magnitude losses always prefer a deterministic phase (measured: they drove the share from 0.5 to 0.13
-        in both styles), so only (b) may move the share."""
-        magnitude, phase, share = self.spectrum(mel)
-        noise = random_phase(phase)
-        shielded = self.istft(mix_noise(magnitude, phase, share.detach(), noise))
-        return shielded, self.istft(mix_noise(magnitude, phase, share, noise))
-
-
-def random_phase(like: torch.Tensor) -> torch.Tensor:
-    return torch.pi * (2 * torch.rand_like(like) - 1)
-
-
-def mix_noise(magnitude: torch.Tensor, phase: torch.Tensor, share: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
-    """magnitude * ((1 - share) e^(i phase) + share e^(i noise)): per bin and frame a mix of the predicted
-    (coherent) component and one of random phase. Mixing the complex values, not adding noise to the angle,
-    makes the coherent part's amplitude depend on the share directly, so the share gets a plain gradient and
-    not only one through the random draw. Measured, it still learnt no faster than the angle form
-    (configs/vocoder_vocos_tiny_v3.yaml)."""
-    return torch.polar(magnitude * (1 - share), phase) + torch.polar(magnitude * share, noise)
+    def random_phase_mask(self, styles) -> torch.Tensor | None:
+        """(B,) bool for a batch's output styles (None: no style of this model draws its phase)."""
+        if not self.cfg.random_phase_styles or styles is None:
+            return None
+        return torch.tensor([style in self.cfg.random_phase_styles for style in styles])
 
 
 def save_vocos(model: VocosGenerator, folder: str | Path) -> Path:
@@ -182,24 +155,14 @@ def save_vocos(model: VocosGenerator, folder: str | Path) -> Path:
 
 
 def warm_start(model: VocosGenerator, folder: str | Path) -> VocosGenerator:
-    """Copy a trained folder's weights into `model` (training from them). The model may add the noise-phase
-    rows to the head; those keep their initialisation. Any other mismatch is a ModelFilesError."""
+    """Copy a trained folder's weights into `model` (to train on from them); a mismatch is a ModelFilesError."""
     weights_path = Path(folder) / WEIGHTS_NAME
     if not weights_path.is_file():
         raise ModelFilesError(f"Vocos warm start: {folder} lacks {WEIGHTS_NAME}")
-    own = model.state_dict()
-    given = load_file(str(weights_path))
-    if set(given) != set(own):
-        raise ModelFilesError(f"{weights_path}: parameter names differ from this Vocos model's")
-    with torch.no_grad():
-        for name, value in given.items():
-            target = own[name]
-            head_grows = name.startswith("head.") and value.shape[1:] == target.shape[1:]
-            if value.shape == target.shape or (head_grows and value.shape[0] < target.shape[0]):
-                target[: value.shape[0]].copy_(value)
-            else:
-                raise ModelFilesError(f"{weights_path}: {name} is {tuple(value.shape)}, this model needs "
-                                      f"{tuple(target.shape)}")
+    try:
+        model.load_state_dict(load_file(str(weights_path)))
+    except RuntimeError as err:
+        raise ModelFilesError(f"{weights_path}: weights do not fit this Vocos model ({err})") from None
     return model
 
 
@@ -211,6 +174,7 @@ def load_vocos(folder: str | Path, device: str = "cpu") -> VocosGenerator:
             raise ModelFilesError(f"Vocos vocoder folder {folder} lacks {path.name} (write it with save_vocos)")
     try:
         cfg = VocosConfig(**json.loads(cfg_path.read_text()))
+        cfg = replace(cfg, random_phase_styles=tuple(cfg.random_phase_styles))  # JSON gives a list
     except (TypeError, ValueError) as err:  # a field this version does not know, or not JSON
         raise ModelFilesError(f"{cfg_path}: not a Vocos config this version reads ({err})") from None
     model = VocosGenerator(cfg)
@@ -243,8 +207,9 @@ class VocosVocoder(Vocoder):
         self.mel_config = self.model.cfg.mel
         self.device = config.device
 
-    def _synthesize(self, mel: torch.Tensor) -> torch.Tensor:
-        return self.model(mel.to(self.device)).clamp(-1.0, 1.0).cpu()
+    def _synthesize(self, mel: torch.Tensor, style: str | None = None) -> torch.Tensor:
+        mask = self.model.random_phase_mask(None if style is None else [style] * mel.shape[0])
+        return self.model(mel.to(self.device), mask).clamp(-1.0, 1.0).cpu()
 
 
 @register_vocoder("vocos")
