@@ -155,7 +155,8 @@ def save_vocos(model: VocosGenerator, folder: str | Path) -> Path:
 
 
 def warm_start(model: VocosGenerator, folder: str | Path) -> VocosGenerator:
-    """Copy a trained folder's weights into `model` (to train on from them); a mismatch is a ModelFilesError."""
+    """Copy a trained folder's weights into `model` (loading, or training on from them); a mismatch is a
+    ModelFilesError."""
     weights_path = Path(folder) / WEIGHTS_NAME
     if not weights_path.is_file():
         raise ModelFilesError(f"Vocos warm start: {folder} lacks {WEIGHTS_NAME}")
@@ -177,12 +178,7 @@ def load_vocos(folder: str | Path, device: str = "cpu") -> VocosGenerator:
         cfg = replace(cfg, random_phase_styles=tuple(cfg.random_phase_styles))  # JSON gives a list
     except (TypeError, ValueError) as err:  # a field this version does not know, or not JSON
         raise ModelFilesError(f"{cfg_path}: not a Vocos config this version reads ({err})") from None
-    model = VocosGenerator(cfg)
-    try:
-        model.load_state_dict(load_file(str(weights_path)))
-    except RuntimeError as err:
-        raise ModelFilesError(f"{weights_path}: weights do not fit {CONFIG_NAME} ({err})") from None
-    return model.to(device).eval()
+    return warm_start(VocosGenerator(cfg), folder).to(device).eval()
 
 
 class VocosVocoder(Vocoder):
