@@ -164,7 +164,9 @@ class VocoderGAN(nn.Module):
         mel = batch.get("mel")
         if mel is None:
             mel = log_mel(real, self.mel_config)
-        mask = batch.get("random_phase")  # Vocos random_phase_styles: the items whose phase is drawn
+        # A Vocos with random_phase_styles draws the phase of those items (by the batch's "styles").
+        choose = getattr(self.generator, "random_phase_mask", None)
+        mask = choose(batch.get("styles")) if choose else None
         fake = self.generator(mel) if mask is None else self.generator(mel, mask)
         n = min(fake.shape[-1], real.shape[-1])
         return fake[..., :n], real[..., :n]

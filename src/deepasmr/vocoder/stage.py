@@ -114,12 +114,8 @@ class VocoderDataModule(FrameDataModule):
     def collate(self, items):
         ids, styles, crops = zip(*items, strict=True)
         wav = torch.stack(crops)
-        seconds = wav.numel() / self.mel_cfg.sample_rate
-        batch = {"ids": list(ids), "wav": wav, "batch_size": len(ids), "seconds": seconds}
-        random_styles = self.cfg.model.random_phase_styles
-        if random_styles:
-            batch["random_phase"] = torch.tensor([style in random_styles for style in styles])
-        return batch
+        return {"ids": list(ids), "styles": list(styles), "wav": wav, "batch_size": len(ids),
+                "seconds": wav.numel() / self.mel_cfg.sample_rate}
 
 
 def build_data(cfg: VocoderTrainConfig) -> VocoderDataModule:
