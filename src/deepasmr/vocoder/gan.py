@@ -38,7 +38,8 @@ class GANConfig:
     # Periodicity loss (0 = off): L1 between output's and target's frame periodicity (`periodicity`: the
     # autocorrelation peak at pitch lags, periodicity_hz = the R_UV tracker's 65-600 Hz). Magnitude losses
     # compare bins one by one, where a whisper's noise hides a faint harmonic comb; the autocorrelation sums
-    # that comb over all bins. Reconstruction-trained Vocos gave 0.52 to whisper and normal speech alike.
+    # that comb over all bins. Reconstruction-trained Vocos gave 0.52 to whisper and normal speech alike; as a
+    # loss it did not fix that (history in configs/vocoder_vocos_tiny_v4.yaml), so no config turns it on.
     periodicity_weight: float = 0.0
     periodicity_hz: tuple[float, float] = (65.0, 600.0)
     periodicity_window: int = 1024
