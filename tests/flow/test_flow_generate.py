@@ -137,3 +137,21 @@ def test_normal_output_may_get_its_own_noise_scale(small_cfg):
     assert (cfg.noise_scale_for("normal"), cfg.noise_scale_for("asmr"), cfg.noise_scale_for(None)) == (0.6, 0.9, 0.9)
     with pytest.raises(ValueError, match="normal_noise_scale"):
         small_cfg.with_(normal_noise_scale=0.0)
+
+
+def test_guidance_interval_guides_the_early_steps_only(model, clip_mel):
+    """cfg_until = 0 is no guidance at all; a cut inside the grid guides its first steps and then continues
+    unguided, so the result differs from both; cut at or past 1 it is full guidance."""
+    tokens, prompt = torch.randint(100, (16,)), clip_mel[:, :40]
+    kw = dict(spk_emb=torch.randn(256), steps=4, seed=3)
+
+    def run(cfg_until: float, strength: float = 0.7) -> torch.Tensor:
+        interval = FlowDecoder(model.cfg.with_(cfg_until=cfg_until))
+        interval.load_state_dict(model.state_dict())
+        return interval.generate(tokens, prompt, cfg_strength=strength, **kw)
+
+    full, none = run(1.0), run(1.0, strength=0.0)
+    assert torch.equal(run(0.0), none)
+    assert torch.equal(run(1.5), full)
+    half = run(0.3)  # guides the steps starting at t = 0, 0.08 and 0.29 of the 4-step cosine grid
+    assert not torch.allclose(half, full, atol=1e-4) and not torch.allclose(half, none, atol=1e-4)

@@ -48,6 +48,8 @@ class GANConfig:
     stft_weight: float = 1.0
     adv_weight: float = 1.0
     fm_weight: float = 2.0
+    # Binary cross-entropy of a Vocos voicing head against the batch's PYIN "unvoiced" flags.
+    voicing_weight: float = 1.0
     # Train on reconstruction alone first so the discriminators meet plausible audio.
     adversarial_start: int = 0
 
@@ -149,7 +151,8 @@ def periodicity_loss(fake: torch.Tensor, real: torch.Tensor, sample_rate: int, h
 
 class VocoderGAN(nn.Module):
     """Generator + discriminators + losses. Batch: {"wav": (B, samples)} at the mel's sample rate, with
-    samples a multiple of the hop; optional {"mel": (B, n_mels, frames)} (else computed from wav)."""
+    samples a multiple of the hop; optional {"mel": (B, n_mels, frames)} (else computed from wav),
+    "styles" (B names) and "unvoiced" (B, frames) PYIN flags (deepasmr.vocoder.voicing)."""
 
     def __init__(self, generator: nn.Module, mel: MelConfig, cfg: GANConfig = GANConfig()):
         super().__init__()
@@ -160,17 +163,26 @@ class VocoderGAN(nn.Module):
         )
         self.register_buffer("step", torch.zeros((), dtype=torch.long))
 
-    def _pair(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
+    def _pair(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         real = batch["wav"]
         mel = batch.get("mel")
         if mel is None:
             mel = log_mel(real, self.mel_config)
-        # A Vocos with random_phase_styles draws the phase of those items (by the batch's "styles").
-        choose = getattr(self.generator, "random_phase_mask", None)
-        mask = choose(batch.get("styles")) if choose else None
-        fake = self.generator(mel) if mask is None else self.generator(mel, mask)
+        fake = self.generator(mel) if (mask := self._phase_mask(batch)) is None else self.generator(mel, mask)
         n = min(fake.shape[-1], real.shape[-1])
-        return fake[..., :n], real[..., :n]
+        return fake[..., :n], real[..., :n], mel
+
+    def _phase_mask(self, batch: dict) -> torch.Tensor | None:
+        """A Vocos with random_phase_styles draws the phase of those items (by the batch's "styles"); with
+        PYIN's "unvoiced" flags in the batch, of those frames too (the labels, not the head's guesses, so
+        the magnitudes learn on the frames inference will draw once the head is trained)."""
+        choose = getattr(self.generator, "random_phase_mask", None)
+        by_style = choose(batch.get("styles")) if choose else None
+        frames = batch.get("unvoiced")
+        if frames is None or getattr(self.generator, "voicing", None) is None:
+            return by_style
+        frames = frames.bool()
+        return frames if by_style is None else frames | by_style.to(frames.device)[:, None]
 
     def _discriminate(self, wav: torch.Tensor) -> list[tuple[torch.Tensor, list[torch.Tensor]]]:
         return [d(wav) for d in self.discriminators]
@@ -219,8 +231,13 @@ class VocoderGAN(nn.Module):
         """One GAN step's losses for a single optimizer over all parameters (the training entry's
         contract): "loss" = generator loss + discriminator loss, built so that each network's
         parameters only receive gradients from its own loss (simultaneous, not alternating, updates)."""
-        fake, real = self._pair(batch)
+        fake, real, mel = self._pair(batch)
         loss_g, logs = self.reconstruction_loss(fake, real)
+        head = getattr(self.generator, "voicing", None)
+        if head is not None and batch.get("unvoiced") is not None:
+            bce, accuracy = head.loss(mel, batch["unvoiced"])
+            loss_g = loss_g + self.cfg.voicing_weight * bce
+            logs.update(voicing_bce=bce.detach(), voicing_acc=accuracy)
         loss = loss_g
         if self.adversarial:
             adv, fm = self.adversarial_loss(fake, real)

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 from torch.utils.data import Dataset
 
-from deepasmr.train.config import BatchConfig, OptimConfig, TrainerConfig
+from deepasmr.train.config import BatchConfig, ConfigError, OptimConfig, TrainerConfig
 from deepasmr.train.data import FrameDataModule
 from deepasmr.train.registry import StageSpec
 from deepasmr.vocoder.gan import GANConfig
@@ -29,6 +30,9 @@ class VocoderDataConfig:
     styles: tuple[str, ...] = ("normal", "asmr")
     # Crop length in mel frames (64 x 256 = 16,384 samples at 22.05 kHz, HiFi-GAN/Vocos' usual size).
     segment_frames: int = 64
+    # PYIN "unvoiced" flags per utterance (python -m deepasmr.vocoder.voicing): batches carry them and only
+    # labelled utterances are used. Trains a Vocos voicing head (model.voicing_head) and draws those frames.
+    voicing_labels: str | None = None
 
 
 @dataclass
@@ -42,6 +46,7 @@ class VocoderModelConfig:
     # hifigan: 'universal' (shipped) or a checkpoint path; vocos: a trained folder to start from (warm_start).
     init_weights: str | None = None
     random_phase_styles: tuple[str, ...] = ()  # vocos: VocosConfig.random_phase_styles
+    voicing_head: bool = False  # vocos: VocosConfig.voicing_head (needs data.voicing_labels)
     gan: GANConfig = field(default_factory=GANConfig)
 
 
@@ -65,15 +70,18 @@ def _mel_preset(cfg: VocoderTrainConfig) -> str:
 
 
 class WaveCrops(Dataset):
-    """Whole utterances in memory (fp16); each access returns a fresh random crop of `segment` samples."""
+    """Whole utterances in memory (fp16); each access returns a fresh random hop-aligned crop of `segment`
+    samples (zero-padded if shorter), with the same frames of its PYIN flags when `labels` are given."""
 
-    def __init__(self, rows: list[dict], sample_rate: int, segment: int, hop: int, seed: int) -> None:
+    def __init__(self, rows: list[dict], sample_rate: int, segment: int, hop: int, seed: int,
+                 labels: dict | None = None) -> None:
         from deepasmr.audio import load_audio
 
         self.waves = [torch.from_numpy(load_audio(r["path"], sample_rate, trim=False)[0]).half() for r in rows]
         self.ids = [r["id"] for r in rows]
         self.styles = [r["style"] for r in rows]
-        self.segment, self.hop = segment, hop
+        self.labels = None if labels is None else [torch.from_numpy(labels[r["id"]]).bool() for r in rows]
+        self.segment, self.hop = segment - segment % hop, hop
         self.lengths = [segment // hop] * len(rows)  # every item costs one crop of frames
         # Own generator: crops must not draw from the global RNG that exact resume restores.
         self.generator = torch.Generator().manual_seed(seed)
@@ -81,11 +89,17 @@ class WaveCrops(Dataset):
     def __len__(self) -> int:
         return len(self.waves)
 
-    def __getitem__(self, i: int) -> tuple[str, str, torch.Tensor]:
-        from deepasmr.vocoder.gan import random_segments
-
-        crop = random_segments(self.waves[i].float()[None], self.segment, self.hop, self.generator)[0]
-        return self.ids[i], self.styles[i], crop
+    def __getitem__(self, i: int) -> tuple[str, str, torch.Tensor, torch.Tensor | None]:
+        wav, frames = self.waves[i].float(), self.segment // self.hop
+        n_starts = max(0, wav.shape[-1] - self.segment) // self.hop + 1
+        start = int(torch.randint(0, n_starts, (), generator=self.generator))
+        crop = wav[start * self.hop : start * self.hop + self.segment]
+        crop = F.pad(crop, (0, self.segment - crop.shape[-1]))
+        flags = None
+        if self.labels is not None:  # padding is silence: unvoiced
+            flags = self.labels[i][start : start + frames]
+            flags = F.pad(flags, (0, frames - flags.shape[-1]), value=True)
+        return self.ids[i], self.styles[i], crop, flags
 
 
 class VocoderDataModule(FrameDataModule):
@@ -95,6 +109,11 @@ class VocoderDataModule(FrameDataModule):
         super().__init__(cfg.batch, cfg.trainer.seed)
         self.cfg = cfg
         self.mel_cfg = MEL_PRESETS[_mel_preset(cfg)]
+        self.labels = None
+        if cfg.data.voicing_labels:
+            from deepasmr.vocoder.voicing import load_labels
+
+            self.labels = load_labels(cfg.data.voicing_labels)
 
     def _set(self, splits: tuple[str, ...]) -> WaveCrops | None:
         from deepasmr.data.manifest import read_manifest
@@ -103,19 +122,24 @@ class VocoderDataModule(FrameDataModule):
         root = Path(data.manifest).parent
         rows = [{**r, "path": str(root / r["path"])} for r in read_manifest(data.manifest)
                 if r["split"] in splits and r["style"] in data.styles]
+        if self.labels is not None:
+            rows = [r for r in rows if r["id"] in self.labels]
         if not rows:
             return None
         hop = self.mel_cfg.hop_length
-        return WaveCrops(rows, self.mel_cfg.sample_rate, data.segment_frames * hop, hop, self.seed)
+        return WaveCrops(rows, self.mel_cfg.sample_rate, data.segment_frames * hop, hop, self.seed, self.labels)
 
     def build_datasets(self):
         return self._set(self.cfg.data.train_splits), self._set(self.cfg.data.val_splits)
 
     def collate(self, items):
-        ids, styles, crops = zip(*items, strict=True)
+        ids, styles, crops, flags = zip(*items, strict=True)
         wav = torch.stack(crops)
-        return {"ids": list(ids), "styles": list(styles), "wav": wav, "batch_size": len(ids),
-                "seconds": wav.numel() / self.mel_cfg.sample_rate}
+        batch = {"ids": list(ids), "styles": list(styles), "wav": wav, "batch_size": len(ids),
+                 "seconds": wav.numel() / self.mel_cfg.sample_rate}
+        if flags[0] is not None:
+            batch["unvoiced"] = torch.stack(flags)
+        return batch
 
 
 def build_data(cfg: VocoderTrainConfig) -> VocoderDataModule:
@@ -134,10 +158,13 @@ def build_model(cfg: VocoderTrainConfig, dm: VocoderDataModule):
 
         m = cfg.model
         sizes = {"dim": m.dim, "intermediate_dim": m.intermediate_dim, "num_layers": m.num_layers}
-        preset = replace(VOCOS_PRESETS[m.preset], random_phase_styles=m.random_phase_styles)
+        if m.voicing_head and not cfg.data.voicing_labels:
+            raise ConfigError("model.voicing_head needs data.voicing_labels (python -m deepasmr.vocoder.voicing)")
+        preset = replace(VOCOS_PRESETS[m.preset], random_phase_styles=m.random_phase_styles,
+                         voicing_head=m.voicing_head)
         generator = VocosGenerator(replace(preset, **{k: v for k, v in sizes.items() if v}))
         if m.init_weights:
-            warm_start(generator, m.init_weights)
+            warm_start(generator, m.init_weights, new_voicing_head=m.voicing_head)
     return VocoderGAN(generator, dm.mel_cfg, cfg.model.gan)
 
 

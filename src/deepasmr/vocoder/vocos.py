@@ -21,6 +21,7 @@ from torch import nn
 from deepasmr.audio.features import MEL_PRESETS, MelConfig
 from deepasmr.errors import ModelFilesError
 from deepasmr.vocoder.base import Vocoder, VocoderConfig, register_vocoder
+from deepasmr.vocoder.voicing import VoicingHead
 
 CONFIG_NAME = "vocos.json"
 WEIGHTS_NAME = "vocos.safetensors"
@@ -41,6 +42,10 @@ class VocosConfig:
     # carries nothing to predict; a network made to predict it from the mel settles, trained on reconstruction
     # losses, for a phase that barely moves from frame to frame, which buzzes at the frame rate.
     random_phase_styles: tuple[str, ...] = ()
+    # A small head that finds the unvoiced frames of any style from the mel (deepasmr.vocoder.voicing); their
+    # phase is drawn at random too. Trained beside the generator on PYIN labels (data.voicing_labels).
+    voicing_head: bool = False
+    voicing_channels: int = 64
 
     @property
     def mel(self) -> MelConfig:
@@ -116,6 +121,7 @@ class VocosGenerator(nn.Module):
         self.norm_out = nn.LayerNorm(cfg.dim, eps=cfg.layer_norm_eps)
         self.head = nn.Linear(cfg.dim, mel.n_fft + 2)  # log-magnitude and phase of n_fft/2+1 bins
         self.istft = ISTFT(mel.n_fft, mel.hop_length)
+        self.voicing = VoicingHead(mel.n_mels, cfg.voicing_channels) if cfg.voicing_head else None
         self.apply(self._init)
 
     @staticmethod
@@ -125,8 +131,8 @@ class VocosGenerator(nn.Module):
             nn.init.zeros_(module.bias)
 
     def forward(self, mel: torch.Tensor, random_phase: torch.Tensor | None = None) -> torch.Tensor:
-        """(B, n_mels, T) -> (B, T * hop). random_phase: (B,) bool, the items whose phase is drawn uniformly
-        at random (their style is in cfg.random_phase_styles) instead of predicted."""
+        """(B, n_mels, T) -> (B, T * hop). random_phase: where the phase is drawn uniformly at random instead
+        of predicted: (B,) bool for whole items, or (B, T) bool per frame (`phase_mask`)."""
         x = self.norm_in(self.embed(mel).transpose(1, 2)).transpose(1, 2)
         for block in self.blocks:
             x = block(x)
@@ -135,7 +141,9 @@ class VocosGenerator(nn.Module):
         magnitude = torch.exp(log_mag).clamp(max=self.cfg.max_magnitude)
         if random_phase is not None and bool(random_phase.any()):
             noise = torch.pi * (2 * torch.rand_like(phase) - 1)
-            phase = torch.where(random_phase.to(phase.device)[:, None, None], noise, phase)
+            where = random_phase.to(phase.device)
+            where = where[:, None, None] if where.dim() == 1 else where[:, None, : phase.shape[-1]]
+            phase = torch.where(where, noise, phase)
         return self.istft(torch.polar(magnitude, phase))
 
     def random_phase_mask(self, styles) -> torch.Tensor | None:
@@ -143,6 +151,15 @@ class VocosGenerator(nn.Module):
         if not self.cfg.random_phase_styles or styles is None:
             return None
         return torch.tensor([style in self.cfg.random_phase_styles for style in styles])
+
+    def phase_mask(self, mel: torch.Tensor, styles=None) -> torch.Tensor | None:
+        """At inference: (B, T) frames whose phase is drawn (the voicing head's unvoiced frames, and every
+        frame of a random-phase style), (B,) without a head, None when nothing is drawn."""
+        by_style = self.random_phase_mask(styles)
+        if self.voicing is None:
+            return by_style
+        frames = self.voicing(mel) > 0
+        return frames if by_style is None else frames | by_style.to(frames.device)[:, None]
 
 
 def save_vocos(model: VocosGenerator, folder: str | Path) -> Path:
@@ -154,16 +171,20 @@ def save_vocos(model: VocosGenerator, folder: str | Path) -> Path:
     return folder
 
 
-def warm_start(model: VocosGenerator, folder: str | Path) -> VocosGenerator:
+def warm_start(model: VocosGenerator, folder: str | Path, new_voicing_head: bool = False) -> VocosGenerator:
     """Copy a trained folder's weights into `model` (loading, or training on from them); a mismatch is a
-    ModelFilesError."""
+    ModelFilesError. `new_voicing_head`: the folder may lack the voicing head, which then keeps its init."""
     weights_path = Path(folder) / WEIGHTS_NAME
     if not weights_path.is_file():
         raise ModelFilesError(f"Vocos warm start: {folder} lacks {WEIGHTS_NAME}")
     try:
-        model.load_state_dict(load_file(str(weights_path)))
+        missing, unexpected = model.load_state_dict(load_file(str(weights_path)), strict=False)
     except RuntimeError as err:
         raise ModelFilesError(f"{weights_path}: weights do not fit this Vocos model ({err})") from None
+    missing = [k for k in missing if not (new_voicing_head and k.startswith("voicing."))]
+    if missing or unexpected:
+        raise ModelFilesError(f"{weights_path}: weights do not fit this Vocos model "
+                              f"(missing {missing[:4]}, unexpected {unexpected[:4]})")
     return model
 
 
@@ -204,8 +225,9 @@ class VocosVocoder(Vocoder):
         self.device = config.device
 
     def _synthesize(self, mel: torch.Tensor, style: str | None = None) -> torch.Tensor:
-        mask = self.model.random_phase_mask(None if style is None else [style] * mel.shape[0])
-        return self.model(mel.to(self.device), mask).clamp(-1.0, 1.0).cpu()
+        mel = mel.to(self.device)
+        mask = self.model.phase_mask(mel, None if style is None else [style] * mel.shape[0])
+        return self.model(mel, mask).clamp(-1.0, 1.0).cpu()
 
 
 @register_vocoder("vocos")
