@@ -33,10 +33,11 @@ fi
 [ -f $SHARDS2/index.jsonl ] && [ -z "$(find $BUNDLE/tokenizer.safetensors -newer $SHARDS2/index.jsonl)" ] \
   || $D tokenize --model $BUNDLE --manifest $CORPUS2/manifest.jsonl --out-shards $SHARDS2 --no-speaker
 
-train() {  # stage config: train (or resume) in the background, logging to runs/logs/<config name>.log
-  local out; out=$($D train "$1" --config "$2" --print-config | awk '/out_dir:/{print $2; exit}')
+train() {  # stage config [--set ...]: train (or resume) in the background, logging to runs/logs/<config name>.log
+  local stage=$1 config=$2; shift 2
+  local out; out=$($D train "$stage" --config "$config" --print-config | awk '/out_dir:/{print $2; exit}')
   local resume=""; [ -d "$out/checkpoints" ] && resume="--resume"
-  $D train "$1" --config "$2" $resume > "runs/logs/$(basename "$2" .yaml).log" 2>&1 &
+  $D train "$stage" --config "$config" $resume "$@" >> "runs/logs/$(basename "$config" .yaml).log" 2>&1 &
 }
 lm_phases() {  # corpus/v1: phase 1 cross-entropy, phase 2 guided attention; then fine-tuned on corpus/v2
   train lm configs/lm_tiny_v1.yaml; wait
@@ -47,8 +48,21 @@ flow_phases() {  # corpus/v1, then fine-tuned on corpus/v2
   train flow configs/flow_tiny_v1.yaml; wait
   train flow configs/flow_tiny_v2.yaml; wait
 }
+vocoder_phases() {  # Vocos: v2 from scratch (its step 4,000 = end of reconstruction), v4 told the style, v5 voicing head
+  local v2=runs/vocoder/vocos_tiny_v2 v4=runs/vocoder/vocos_tiny_v4
+  train vocoder configs/vocoder_vocos_tiny_v2.yaml --set trainer.keep_checkpoints=-1; wait
+  [ -d $v2/export_step4000 ] || $D train vocoder --config configs/vocoder_vocos_tiny_v2.yaml \
+    --export-from $v2/checkpoints/step00004000.ckpt --export-to $v2/export_step4000
+  train vocoder configs/vocoder_vocos_tiny_v4.yaml; wait  # 1,500 steps, then on to 3,500 (cosine restretched)
+  train vocoder configs/vocoder_vocos_tiny_v4.yaml --set trainer.max_steps=3500 --set trainer.max_minutes=48; wait
+  [ -d $v4/export_step3500 ] || cp -r $v4/export $v4/export_step3500
+  [ -f runs/vocoder/voicing_v2.safetensors ] || .venv/bin/python -m deepasmr.vocoder.voicing \
+    --manifest $CORPUS2/manifest.jsonl --out runs/vocoder/voicing_v2.safetensors --per-group 400 --workers 2
+  train vocoder configs/vocoder_vocos_tiny_v5.yaml; wait
+}
 lm_phases &
 flow_phases &
+vocoder_phases &
 wait
 
 cp runs/lm/tiny_v2/export/lm.* runs/flow/tiny_v2/export/flow.* $BUNDLE/

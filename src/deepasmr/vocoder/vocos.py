@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from deepasmr.atomic import atomic_write, write_text_atomic
 from deepasmr.audio.features import MEL_PRESETS, MelConfig
 from deepasmr.errors import ModelFilesError
 from deepasmr.vocoder.base import Vocoder, VocoderConfig, register_vocoder
@@ -162,23 +163,30 @@ class VocosGenerator(nn.Module):
         return frames if by_style is None else frames | by_style.to(frames.device)[:, None]
 
 
-def save_vocos(model: VocosGenerator, folder: str | Path) -> Path:
-    """Write a loadable folder: vocos.json (the config) + vocos.safetensors."""
+def save_vocos(model: VocosGenerator, folder: str | Path, dtype: torch.dtype | None = None) -> Path:
+    """Write a loadable folder: vocos.safetensors, then vocos.json (the config), each atomically. `dtype`
+    (e.g. torch.float16 for a bundle: half the bytes) casts the floating weights; loading runs in fp32."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / CONFIG_NAME).write_text(json.dumps(asdict(model.cfg), indent=2))
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(folder / WEIGHTS_NAME))
+    state = {k: v.detach().to("cpu", dtype if dtype is not None and v.is_floating_point() else v.dtype).contiguous()
+             for k, v in model.state_dict().items()}
+    atomic_write(folder / WEIGHTS_NAME, lambda tmp: save_file(state, tmp))
+    write_text_atomic(folder / CONFIG_NAME, json.dumps(asdict(model.cfg), indent=2))
     return folder
 
 
 def warm_start(model: VocosGenerator, folder: str | Path, new_voicing_head: bool = False) -> VocosGenerator:
     """Copy a trained folder's weights into `model` (loading, or training on from them); a mismatch is a
-    ModelFilesError. `new_voicing_head`: the folder may lack the voicing head, which then keeps its init."""
+    ModelFilesError. `new_voicing_head`: the model's voicing head keeps its init (the folder may have none, or
+    one of another width)."""
     weights_path = Path(folder) / WEIGHTS_NAME
     if not weights_path.is_file():
         raise ModelFilesError(f"Vocos warm start: {folder} lacks {WEIGHTS_NAME}")
+    state = load_file(str(weights_path))
+    if new_voicing_head:
+        state = {k: v for k, v in state.items() if not k.startswith("voicing.")}
     try:
-        missing, unexpected = model.load_state_dict(load_file(str(weights_path)), strict=False)
+        missing, unexpected = model.load_state_dict(state, strict=False)
     except RuntimeError as err:
         raise ModelFilesError(f"{weights_path}: weights do not fit this Vocos model ({err})") from None
     missing = [k for k in missing if not (new_voicing_head and k.startswith("voicing."))]
