@@ -110,3 +110,31 @@ def test_a_random_phase_vocoder_stays_reproducible_for_a_seed(tmp_path, bundle_d
     again, _ = model.speak("Hello there.", voice_clip, "asmr", seed=3)
     other, _ = model.speak("Hello there.", voice_clip, "asmr", seed=4)
     assert np.array_equal(first, again) and not np.array_equal(first, other)
+
+
+
+def test_whispered_output_takes_the_flow_configs_own_guidance(bundle_dir, voice_clip, monkeypatch):
+    """FlowConfig.asmr_cfg_strength applies to asmr output only: N2A with it set to 0 is N2A with guidance
+    forced off for the request, and normal output is unchanged."""
+    from dataclasses import replace
+
+    import torch
+
+    from deepasmr.pipeline import DeepASMR
+
+    engine = DeepASMR.load(bundle_dir)
+    flow = engine.bundle.flow
+    with torch.no_grad():  # the fixture's decoder is untrained: a zero output layer would make guidance moot
+        for param in flow.parameters():
+            if param.abs().sum() == 0:
+                param.normal_(std=0.02, generator=torch.Generator().manual_seed(0))
+    baseline_normal, _ = engine.speak(SENTENCE, voice=voice_clip, style="normal", seed=5)
+    guided_asmr, _ = engine.speak(SENTENCE, voice=voice_clip, style="asmr", seed=5)
+    monkeypatch.setattr(flow, "cfg", flow.cfg.with_(asmr_cfg_strength=0.0))
+    unguided_asmr, _ = engine.speak(SENTENCE, voice=voice_clip, style="asmr", seed=5)
+    normal, _ = engine.speak(SENTENCE, voice=voice_clip, style="normal", seed=5)
+    assert np.array_equal(normal, baseline_normal)
+    assert not np.array_equal(unguided_asmr, guided_asmr)
+    monkeypatch.setattr(engine, "config", replace(engine.config, cfg_strength=0.0))
+    forced_off, _ = engine.speak(SENTENCE, voice=voice_clip, style="asmr", seed=5)
+    assert np.array_equal(forced_off, unguided_asmr)

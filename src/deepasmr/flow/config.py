@@ -80,10 +80,10 @@ class FlowConfig:
     # --- inference --------------------------------------------------------------------------
     steps: int = 10
     cfg_strength: float = 0.7
-    # Guidance only on the ODE steps that start before this time; later steps take the conditional velocity
-    # alone, one forward instead of two. Near t = 1 the path mostly refines detail that the prompt already
-    # fixes (cf. guidance in a limited interval, Kynkaanniemi et al. 2024). 1.0 = guidance everywhere.
-    cfg_until: float = 1.0
+    # Whispered output may get its own guidance strength (None = cfg_strength); 0 runs one forward per step
+    # instead of two. Guidance sharpens the spectral envelope beyond the prompt's, which the tiny bundle's
+    # Mandarin whisper pays for in timbre (session 7 notes, reports/ablation/cfg_dev/).
+    asmr_cfg_strength: float | None = None
     # Sway sampling (F5-TTS): t' = t + s (cos(pi t / 2) - 1 + t). s = -1 is the cosine schedule
     # t' = 1 - cos(pi t / 2) of CosyVoice: small steps near the noise end, where the path bends.
     sway_coef: float = -1.0
@@ -104,6 +104,9 @@ class FlowConfig:
         for name in ("noise_scale", "normal_noise_scale"):
             if getattr(self, name) is not None and not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        for name in ("cfg_strength", "asmr_cfg_strength"):
+            if getattr(self, name) is not None and getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
         if self.mel_preset not in MEL_PRESETS:
             raise ValueError(f"unknown mel preset {self.mel_preset!r}; choose from {sorted(MEL_PRESETS)}")
         for name in ("cfg_drop_prob", "prompt_token_drop_prob", "separate_prompt_prob"):
@@ -117,6 +120,12 @@ class FlowConfig:
         if style == "normal" and self.normal_noise_scale is not None:
             return self.normal_noise_scale
         return self.noise_scale
+
+    def cfg_strength_for(self, style: str | None) -> float:
+        """Guidance strength for output of this style ("asmr" / "normal"; None = not known)."""
+        if style == "asmr" and self.asmr_cfg_strength is not None:
+            return self.asmr_cfg_strength
+        return self.cfg_strength
 
     @property
     def mel(self) -> MelConfig:

@@ -207,7 +207,6 @@ class FlowDecoder(nn.Module):
                 cfg.cfg_strength if cfg_strength is None else cfg_strength,
                 cfg.sway_coef,
                 batched_cfg,
-                cfg.cfg_until,
             )
         out_len = int(token_lens.max()) * r
         out = torch.full((b, cfg.n_mels, out_len), math.log(cfg.mel.log_floor), device=device)

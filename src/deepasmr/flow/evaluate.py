@@ -48,6 +48,8 @@ class _Decoder:
         sampling, style = dict(self.sampling), self.style_of[target_id]
         if sampling.get("noise_scale") is None:
             sampling["noise_scale"] = self.flow.cfg.noise_scale_for(style)
+        if sampling.get("cfg_strength") is None:
+            sampling["cfg_strength"] = self.flow.cfg.cfg_strength_for(style)
         with torch.no_grad():
             mel = self.flow.generate(target["tokens"].long(), p_mel, p_tok[: p_mel.shape[-1] // r],
                                      seed=self.seed, **sampling)
@@ -177,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     sampling = {"steps": args.steps, "cfg_strength": args.cfg_strength, "noise_scale": args.noise_scale}
     decode = _Decoder(flow, vocoder, reader, args.seed, **sampling)
-    defaults = {"steps": flow.cfg.steps, "cfg_strength": flow.cfg.cfg_strength,
+    defaults = {"steps": flow.cfg.steps, "cfg_strength": {s: flow.cfg.cfg_strength_for(s) for s in ("asmr", "normal")},
                 "noise_scale": {s: flow.cfg.noise_scale_for(s) for s in ("asmr", "normal")}}
     report = {"split": args.split, **{k: defaults[k] if v is None else v for k, v in sampling.items()},
               "reconstruction": reconstruction(decode, groups, wav_of, embed, asr, args.per_group, sr),

@@ -66,15 +66,12 @@ def euler_solve(
     cfg_strength: float,
     sway_coef: float,
     batched_cfg: bool = True,
-    cfg_until: float = 1.0,
 ) -> torch.Tensor:
-    """Integrate dx/dt = v(x, t) from x0 (noise, t = 0) to t = 1 with explicit Euler steps; guidance on the
-    steps that start before `cfg_until`."""
+    """Integrate dx/dt = v(x, t) from x0 (noise, t = 0) to t = 1 with explicit Euler steps."""
     grid = time_grid(steps, sway_coef, x0.device)
     x = x0
     for i in range(steps):
         t = grid[i].expand(x.shape[0])
-        w = cfg_strength if float(grid[i]) < cfg_until else 0.0
-        v = guided_velocity(velocity, x, cond_mel, ids, null_ids, t, mask, spk, w, batched_cfg)
+        v = guided_velocity(velocity, x, cond_mel, ids, null_ids, t, mask, spk, cfg_strength, batched_cfg)
         x = x + (grid[i + 1] - grid[i]) * v
     return x

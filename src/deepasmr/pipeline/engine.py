@@ -194,11 +194,12 @@ class DeepASMR:
         out = lm_generate(b.lm, requests, decode, seed=seed)
         clock.add("lm", t0)
         noise_scale = cfg.noise_scale if cfg.noise_scale is not None else b.flow.cfg.noise_scale_for(style)
+        cfg_strength = cfg.cfg_strength if cfg.cfg_strength is not None else b.flow.cfg.cfg_strength_for(style)
         pieces = []
         for i, tokens in enumerate(out.tokens):
             t0 = time.perf_counter()
             mel = b.flow.generate(torch.tensor(tokens, dtype=torch.long), spk_mel, spk_tokens, spk_emb,
-                                  steps=steps if steps is not None else cfg.steps, cfg_strength=cfg.cfg_strength,
+                                  steps=steps if steps is not None else cfg.steps, cfg_strength=cfg_strength,
                                   seed=None if seed is None else seed + i, noise_scale=noise_scale)
             clock.add("flow", t0)
             t0 = time.perf_counter()
