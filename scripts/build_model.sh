@@ -66,7 +66,11 @@ vocoder_phases &
 wait
 
 cp runs/lm/tiny_v2/export/lm.* runs/flow/tiny_v2/export/flow.* $BUNDLE/
+# The vocoder travels in the bundle at half precision (5.7 MB; it runs in fp32 after loading).
+.venv/bin/python -c "import sys, torch; from deepasmr.vocoder.vocos import load_vocos, save_vocos; \
+save_vocos(load_vocos(sys.argv[1]), sys.argv[2], torch.float16)" runs/vocoder/vocos_tiny_v5/export $BUNDLE/vocoder
 .venv/bin/python scripts/write_bundle_record.py --bundle $BUNDLE --corpus $CORPUS2 \
   --run runs/lm/tiny_v1 --run runs/lm/tiny_v1_guided --run runs/lm/tiny_v2 \
-  --run runs/flow/tiny_v1 --run runs/flow/tiny_v2
+  --run runs/flow/tiny_v1 --run runs/flow/tiny_v2 \
+  --run runs/vocoder/vocos_tiny_v2 --run runs/vocoder/vocos_tiny_v4 --run runs/vocoder/vocos_tiny_v5 --vocos vocoder
 echo "bundle $BUNDLE rebuilt; evaluate it with: make eval"
