@@ -1,5 +1,5 @@
 # The two commands of the README's quick start (demo, test); each sets up first.
-# `make model` rebuilds the embedded bundle from scratch (~5.5 h on 2 cores); `make eval` scores it
+# `make model` rebuilds the embedded bundle from scratch (~5.5 h on 2 cores, plus the Vocos lane); `make eval` scores it
 # (`make eval FORCE=1` regenerates outputs an earlier bundle left in reports/).
 .PHONY: setup demo test lint model eval
 PY := .venv/bin/python

@@ -6,6 +6,7 @@
 # Shards skip speaker embeddings (the tiny flow has use_spk_emb=False; they triple extraction time).
 # On 2 CPU cores the long steps (LM, flow) run side by side, one thread each: ~200 min on corpus/v1, then
 # ~115 min fine-tuning both on corpus/v2 (10 h, the same speakers and splits; ~45 min to synthesise and shard).
+# A third lane trains the Vocos vocoder on corpus/v2 (~2.8 h at one thread on its own: v2, v4, PYIN labels, v5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 D=.venv/bin/deepasmr
