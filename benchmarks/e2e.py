@@ -1,10 +1,11 @@
-"""End-to-end speed and memory of one N2A request on this machine: per stage and in total.
+"""End-to-end speed and memory of one N2A (or N2N) request on this machine: per stage and in total.
 
-    .venv/bin/python benchmarks/e2e.py [--model models/tiny] [--threads 1 2] [--repeats 3] [--steps N]
+    .venv/bin/python benchmarks/e2e.py [--model models/tiny] [--threads 1 2] [--repeats 3] [--steps N] [--style normal]
 
-Speaks a sentence of about 5 s in the bundle's default voice (N2A) and prints, per thread count, the best of
---repeats runs: wall seconds per stage (route, task prompt, speaker prompt, LM, flow, vocoder), total, the
-real-time factor (total / output seconds), LM tokens per second, flow steps, and the process's peak RSS.
+Speaks a sentence of about 5 s in the bundle's default voice (N2A; N2N with --style normal) and prints, per
+thread count, the best of --repeats runs: wall seconds per stage (route, task prompt, speaker prompt, LM, flow,
+vocoder), total, the real-time factor (total / output seconds), LM tokens per second, flow steps, and the
+process's peak RSS.
 The first run also pays model loading and is reported separately.
 """
 
@@ -32,6 +33,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--steps", type=int, default=None)
+    ap.add_argument("--style", choices=["asmr", "normal"], default="asmr", help="output style (default: asmr)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
@@ -46,7 +48,7 @@ def main() -> None:
         torch.set_num_threads(threads)
         best = None
         for _ in range(args.repeats):
-            r = model.speak_detailed(TEXT, clip, "asmr", prompt_text=voice["text"], prompt_style="normal", seed=0,
+            r = model.speak_detailed(TEXT, clip, args.style, prompt_text=voice["text"], prompt_style="normal", seed=0,
                                      steps=args.steps)
             if best is None or r.timings["total"] < best.timings["total"]:
                 best = r
