@@ -18,6 +18,8 @@ def test_normalize_en():
         "in nineteen eighty four three point five percent of two thousand rock and roll fans"
     )
     assert int_to_words(101) == "one hundred one"
+    # Whisper hallucinating on babble wrote "1.2.3": scoring must read it, not crash (it did, session 7).
+    assert normalize_en("version 1.2.3") == "version one point two point three"
 
 
 def test_normalize_zh_simplifies_and_strips():

@@ -67,8 +67,8 @@ def _number_words(match: re.Match) -> str:
         words = f"{int_to_words(n // 100)} {int_to_words(n % 100)}"
     else:
         words = int_to_words(n)
-    if frac:
-        words += " point " + " ".join(_ONES[int(d)] for d in frac)
+    if frac:  # digit by digit; an ASR may write a version-like "1.2.3", each further dot read as "point"
+        words += " point " + " ".join(_ONES[int(d)] if d.isdigit() else "point" for d in frac)
     return f" {words} "
 
 
