@@ -1,0 +1,22 @@
+#!/bin/bash
+# Session 7 (lane A rerun after the scoring fix; EN outputs kept, no --force): the shipped bundle (Vocos v5 vocoder, no guidance for whispered output) on the TEST speakers,
+# scored after the dev choice. Lane A: EN 12 per task -> reports/e2e, then EN N2A 48 entries paired with the
+# HiFi-GAN bundle's 48 (runs/eval/pool48/virtual). Lane B: ZH 8 per task -> reports/e2e_zh.
+cd /work/main
+D=.venv/bin/deepasmr
+T=corpus/v2/testsets
+export OMP_NUM_THREADS=1
+O=runs/eval/test_v5
+( $D eval-model --audio-root corpus/v2 --out reports/e2e --limit 12 --workers 1 \
+    --testset $T/EN_N2A_testset.json --testset $T/EN_A2A_testset.json --testset $T/EN_A2N_testset.json \
+    --testset $T/EN_N2N_testset.json > $O.e2e_en.log 2>&1
+  .venv/bin/python -m deepasmr.eval.speaker_wins --testset $T/EN_N2A_testset.json --audio-root corpus/v2 \
+    --generated reports/e2e/EN_N2A --json reports/e2e/EN_N2A_speaker_wins.json > $O.wins12.log 2>&1
+  $D eval-model --audio-root corpus/v2 --out $O/en48 --limit 48 --workers 1 --force \
+    --testset $T/EN_N2A_testset.json > $O.en48.log 2>&1
+  .venv/bin/python -m deepasmr.eval.speaker_wins --testset $T/EN_N2A_testset.json --audio-root corpus/v2 \
+    --generated $O/en48/EN_N2A --json $O/en48/EN_N2A_speaker_wins.json > $O.wins48.log 2>&1
+  .venv/bin/python -m deepasmr.eval.paired --testset $O/en48/EN_N2A/testset.json --audio-root corpus/v2 \
+    --a runs/eval/pool48/virtual/EN_N2A --b $O/en48/EN_N2A --json $O/en48/paired_hifigan_vs_shipped.json > $O.paired.log 2>&1
+  echo done > $O.a.done ) &
+wait
