@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -66,3 +67,16 @@ def clip(clips):
         return clips[name]
 
     return get
+
+
+@pytest.fixture
+def manifest(clips, tmp_path) -> Path:
+    """A training manifest of the session's clips (style from the voice's name, every row in "train")."""
+    if len(clips) < 2:
+        pytest.skip("needs espeak-ng or flite")
+    rows = [{"id": name, "path": str(path), "text": "x", "phonemes": "", "language": "en", "speaker": name,
+             "style": "asmr" if "whisper" in name else "normal", "source_voice": name, "transform": "none",
+             "duration": 1.0, "gender": "male", "split": "train"} for name, (_, path) in clips.items()]
+    path = tmp_path / "manifest.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path

@@ -2,28 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
-import pytest
-
 from deepasmr.train.config import BatchConfig, TrainerConfig
 from deepasmr.train.registry import register_stage
 from deepasmr.train.runner import train
 from deepasmr.vocoder import VocoderConfig, load_vocoder
 from deepasmr.vocoder.gan import GANConfig
 from deepasmr.vocoder.stage import SPEC, VocoderDataConfig, VocoderModelConfig, tiny
-
-
-@pytest.fixture
-def manifest(clips, tmp_path):
-    if len(clips) < 2:
-        pytest.skip("needs espeak-ng or flite")
-    rows = [{"id": name, "path": str(path), "text": "x", "phonemes": "", "language": "en", "speaker": name,
-             "style": "asmr" if "whisper" in name else "normal", "source_voice": name, "transform": "none",
-             "duration": 1.0, "gender": "male", "split": "train"} for name, (_, path) in clips.items()]
-    path = tmp_path / "manifest.jsonl"
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return path
 
 
 def test_train_two_steps_and_export(manifest, tmp_path):

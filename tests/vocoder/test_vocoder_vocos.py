@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from deepasmr.audio import MEL_PRESETS, log_mel
 from deepasmr.errors import ModelFilesError
 from deepasmr.vocoder import VocoderConfig, load_vocoder
-from deepasmr.vocoder.gan import GANConfig, VocoderGAN, periodicity, periodicity_loss, random_segments
+from deepasmr.vocoder.gan import GANConfig, VocoderGAN, periodicity, periodicity_loss
 from deepasmr.vocoder.vocos import ISTFT, VOCOS_PRESETS, VocosGenerator, load_vocos, save_vocos, warm_start
 
 SMALL = {"dim": 32, "intermediate_dim": 64, "num_layers": 2}
@@ -49,8 +49,7 @@ def test_paper_preset_forward_and_training_step():
     assert gen(torch.zeros(1, mel_cfg.n_mels, 5)).shape == (1, 5 * mel_cfg.hop_length)
     gan = VocoderGAN(gen, mel_cfg, SMALL_GAN).train()
     opt = torch.optim.AdamW(gan.parameters(), lr=2e-4, betas=(0.8, 0.99))
-    wav = random_segments(0.1 * torch.randn(2, 8 * mel_cfg.hop_length + 7), 6 * mel_cfg.hop_length, mel_cfg.hop_length)
-    assert wav.shape == (2, 6 * mel_cfg.hop_length)
+    wav = 0.1 * torch.randn(2, 6 * mel_cfg.hop_length)
     before = [p.detach().clone() for p in gan.parameters()]
     out = gan({"wav": wav})
     assert {"loss", "loss_g", "loss_d", "mel_l1", "stft", "adv", "fm"} <= set(out)

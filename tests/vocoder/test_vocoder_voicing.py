@@ -85,14 +85,11 @@ def test_warm_start_from_a_folder_without_a_head(tmp_path):
 
 
 @pytest.fixture
-def labelled_manifest(clips, tmp_path):
+def labelled_manifest(manifest, clips, tmp_path):
+    """The clips' manifest and PYIN labels for all of them but flite_kal16 (when flite is installed)."""
     if not {"espeak_normal", "espeak_whisper"} <= set(clips):
         pytest.skip("needs espeak-ng")
-    rows = [{"id": name, "path": str(path), "text": "x", "phonemes": "", "language": "en", "speaker": name,
-             "style": "asmr" if "whisper" in name else "normal", "source_voice": name, "transform": "none",
-             "duration": 1.0, "gender": "male", "split": "train"} for name, (_, path) in clips.items()]
-    manifest = tmp_path / "manifest.jsonl"
-    manifest.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    rows = [json.loads(line) for line in manifest.read_text().splitlines()]
     labels = tmp_path / "labels.safetensors"
     save_labels(label_rows([r for r in rows if r["id"] != "flite_kal16"]), labels)
     return manifest, labels

@@ -1,4 +1,6 @@
 #!/bin/bash
+# Lane A crashed in scoring (the "1.2.3" normalisation bug) and was rerun with the first eval-model without
+# --force (outputs kept, scored again); reports/e2e/synthesis_logs.json is the first run's.
 # Session 7: the shipped bundle (Vocos v5 vocoder, no guidance for whispered output) on the TEST speakers,
 # scored after the dev choice. Lane A: EN 12 per task -> reports/e2e, then EN N2A 48 entries paired with the
 # HiFi-GAN bundle's 48 (runs/eval/pool48/virtual). Lane B: ZH 8 per task -> reports/e2e_zh.
