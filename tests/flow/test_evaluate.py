@@ -62,3 +62,18 @@ def test_noise_sweep_reconstructs_the_chosen_styles_once_per_scale(test_shards, 
         # the same utterances each time (same ground truth), decoded from differently scaled noise
         assert at_half["ground_truth_r_uv_global"] == at_one["ground_truth_r_uv_global"]
         assert at_half["mel_l1"] != at_one["mel_l1"]
+
+
+def test_a_vocos_folder_can_stand_in_for_hifigan(test_shards, bundle_dir, tiny_corpus, tmp_path):
+    """--vocos: the decoder alone heard through a trained Vocos (here an untrained tiny one), as a bundle would."""
+    from dataclasses import replace
+
+    from deepasmr.vocoder.vocos import VOCOS_PRESETS, VocosGenerator, save_vocos
+
+    save_vocos(VocosGenerator(replace(VOCOS_PRESETS["tiny"], dim=16, intermediate_dim=32, num_layers=1)),
+               tmp_path / "vocos")
+    out = tmp_path / "report.json"
+    assert main(["--flow", str(bundle_dir), "--shards", str(test_shards), "--corpus", str(tiny_corpus.parent),
+                 "--per-group", "1", "--steps", "1", "--no-asr", "--styles", "normal", "--noise-sweep", "1",
+                 "--vocos", str(tmp_path / "vocos"), "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["noise_sweep"]["1.0"]

@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     from deepasmr.eval.report import emit_json
     from deepasmr.flow.io import load_flow
     from deepasmr.speaker.embedding import embed as embed_wav
-    from deepasmr.vocoder import load_vocoder
+    from deepasmr.vocoder import VocoderConfig, load_vocoder
 
     ap = argparse.ArgumentParser(description="Flow decoder alone (ground-truth tokens) on held-out speakers.")
     ap.add_argument("--flow", required=True, help="folder with flow.json + flow.safetensors")
@@ -147,12 +147,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-asr", action="store_true")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--vocos", metavar="DIR", help="a Vocos folder as the vocoder (default: HiFi-GAN universal), "
+                    "e.g. models/tiny/vocoder")
     ap.add_argument("--json")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
 
     reader = ShardReader(args.shards)
-    flow, vocoder = load_flow(args.flow), load_vocoder()
+    flow = load_flow(args.flow)
+    vocoder = load_vocoder(VocoderConfig(kind="vocos", weights=args.vocos) if args.vocos else None)
     sr = vocoder.sample_rate
     paths = {r["id"]: Path(args.corpus) / r["path"] for r in read_manifest(Path(args.corpus) / "manifest.jsonl")}
     styles = set(args.styles.split(","))
