@@ -81,8 +81,8 @@ class FlowConfig:
     steps: int = 10
     cfg_strength: float = 0.7
     # Whispered output may get its own guidance strength (None = cfg_strength); 0 runs one forward per step
-    # instead of two. Guidance sharpens the spectral envelope beyond the prompt's, which the tiny bundle's
-    # Mandarin whisper pays for in timbre (session 7 notes, reports/ablation/cfg_dev/).
+    # instead of two. Guidance sharpens the spectral envelope beyond the prompt's: measured, that suits some
+    # voices and not others (reports/ablation/cfg_dev/), so models/tiny leaves this unset.
     asmr_cfg_strength: float | None = None
     # Sway sampling (F5-TTS): t' = t + s (cos(pi t / 2) - 1 + t). s = -1 is the cosine schedule
     # t' = 1 - cos(pi t / 2) of CosyVoice: small steps near the noise end, where the path bends.

@@ -170,11 +170,12 @@ class VocoderGAN(nn.Module):
         )
         self.register_buffer("step", torch.zeros((), dtype=torch.long))
 
-    def _pair(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        real = batch["wav"]
+    def _mel(self, batch: dict) -> torch.Tensor:
         mel = batch.get("mel")
-        if mel is None:
-            mel = log_mel(real, self.mel_config)
+        return log_mel(batch["wav"], self.mel_config) if mel is None else mel
+
+    def _pair(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        real, mel = batch["wav"], self._mel(batch)
         fake = self.generator(mel) if (mask := self._phase_mask(batch)) is None else self.generator(mel, mask)
         n = min(fake.shape[-1], real.shape[-1])
         return fake[..., :n], real[..., :n], mel
@@ -244,8 +245,7 @@ class VocoderGAN(nn.Module):
         parameters only receive gradients from its own loss (simultaneous, not alternating, updates)."""
         head = getattr(self.generator, "voicing", None)
         if self.cfg.voicing_only:
-            mel = batch.get("mel")
-            bce, accuracy = head.loss(log_mel(batch["wav"], self.mel_config) if mel is None else mel, batch["unvoiced"])
+            bce, accuracy = head.loss(self._mel(batch), batch["unvoiced"])
             return {"loss": bce, "voicing_bce": bce.detach(), "voicing_acc": accuracy}
         fake, real, mel = self._pair(batch)
         loss_g, logs = self.reconstruction_loss(fake, real)
