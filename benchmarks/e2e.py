@@ -1,6 +1,7 @@
 """End-to-end speed and memory of one N2A (or N2N) request on this machine: per stage and in total.
 
     .venv/bin/python benchmarks/e2e.py [--model models/tiny] [--threads 1 2] [--repeats 3] [--steps N] [--style normal]
+        [--precision auto|fp32|bf16]
 
 Speaks a sentence of about 5 s in the bundle's default voice (N2A; N2N with --style normal) and prints, per
 thread count, the best of --repeats runs: wall seconds per stage (route, task prompt, speaker prompt, LM, flow,
@@ -27,6 +28,8 @@ def peak_rss_mb() -> float:
 
 def main() -> None:
     from deepasmr.pipeline import DeepASMR
+    from deepasmr.pipeline.config import speak_config
+    from deepasmr.precision import resolve
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default=None)
@@ -34,11 +37,12 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--steps", type=int, default=None)
     ap.add_argument("--style", choices=["asmr", "normal"], default="asmr", help="output style (default: asmr)")
+    ap.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto", help="flow decoder precision")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
     t0 = time.perf_counter()
-    model = DeepASMR.load(args.model)
+    model = DeepASMR.load(args.model, speak_config(args.precision))
     load_s = time.perf_counter() - t0
     voice = json.loads((model.bundle.root / "voices" / "default.json").read_text())
     clip = model.bundle.root / "voices" / voice["audio"]
@@ -62,7 +66,8 @@ def main() -> None:
     if args.json:
         print(json.dumps({"load_s": round(load_s, 2), "rows": rows}, indent=1))
         return
-    print(f"model load {load_s:.2f} s; peak RSS after all runs {peak_rss_mb():.0f} MB")
+    print(f"model load {load_s:.2f} s; peak RSS after all runs {peak_rss_mb():.0f} MB; "
+          f"flow precision {args.precision} = {resolve(args.precision)}")
     keys = [k for k in rows[0] if k != "threads"]
     print("| threads | " + " | ".join(keys) + " |")
     print("|---" * (len(keys) + 1) + "|")

@@ -147,3 +147,22 @@ def test_whispered_output_may_get_its_own_guidance(small_cfg):
     assert cfg.cfg_strength_for("normal") == cfg.cfg_strength_for(None) == small_cfg.cfg_strength
     with pytest.raises(ValueError, match="asmr_cfg_strength"):
         small_cfg.with_(asmr_cfg_strength=-0.5)
+
+
+def test_bf16_velocity_keeps_the_fp32_state_and_stays_near_fp32(model, clip_mel):
+    tokens, prompt = torch.randint(100, (24,)), clip_mel[:, :60]
+    ref = model.generate(tokens, prompt, steps=4, seed=5, cfg_strength=0.7)
+    fast = model.generate(tokens, prompt, steps=4, seed=5, cfg_strength=0.7, precision="bf16")
+    assert fast.dtype == torch.float32
+    diff = (fast - ref).abs()
+    assert diff.max() > 0  # bf16 really ran
+    assert diff.mean() < 0.01 * ref.std()
+
+
+def test_precision_names():
+    from deepasmr.precision import native_bf16, resolve
+
+    assert resolve("fp32") == torch.float32 and resolve("bf16") == torch.bfloat16
+    assert resolve("auto") == (torch.bfloat16 if native_bf16() else torch.float32)
+    with pytest.raises(ValueError, match="precision must be one of"):
+        resolve("half")

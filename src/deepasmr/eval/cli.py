@@ -72,6 +72,8 @@ def add_commands(subparsers) -> None:
     m.add_argument("--force", action="store_true", help="regenerate outputs another run (model, settings or "
                    "selection) left in --out; without it such a folder is an error")
     m.add_argument("--steps", type=int, default=None, help="flow ODE steps (default: the model's)")
+    m.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
+                   help="flow decoder precision (auto: bf16 where the hardware has it natively)")
     m.add_argument("--iterations", type=int, default=1, help="iterative refinement passes")
     m.add_argument("--selection", choices=("virtual", "real-pool", "fixed"), default="virtual",
                    help="cross-style task prompt: the bundle's virtual pool, a pool of real clips, or one prompt")
@@ -234,7 +236,7 @@ def cmd_eval_model(args: argparse.Namespace) -> int:
     from deepasmr.errors import DataError
     from deepasmr.eval.synthesize import RunConfig, synthesize_testset
     from deepasmr.pipeline import DeepASMR
-    from deepasmr.pipeline.config import RouteOptions
+    from deepasmr.pipeline.config import RouteOptions, speak_config
 
     torch.set_num_threads(max(1, args.threads))
     pools = fixed = None
@@ -251,7 +253,7 @@ def cmd_eval_model(args: argparse.Namespace) -> int:
     route = RouteOptions(mode=args.selection, pools=pools, fixed_prompt=fixed)
     run = RunConfig(seed=args.seed, steps=args.steps, iterations=args.iterations, limit=args.limit,
                     use_prompt_text=not args.no_prompt_text)
-    model = DeepASMR.load(args.model)
+    model = DeepASMR.load(args.model, speak_config(args.precision))
     out = Path(args.out)
     runs, logs = [], []
     for testset in args.testset:

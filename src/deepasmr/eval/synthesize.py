@@ -64,7 +64,11 @@ def run_identity(model, config: RunConfig, route) -> dict:
         pools = None if route.pools is None else {
             style: sorted(str(getattr(e, "id", e.text)) for e in pool.entries) for style, pool in route.pools.items()}
         selection = {"mode": route.mode, "fixed_prompt": route.fixed_prompt, "pools": pools}
-    identity = {"model": model_digest(model.bundle.root), "run": asdict(config), "selection": selection}
+    from deepasmr.precision import resolve
+
+    precision = str(resolve(model.config.precision)).removeprefix("torch.")  # what ran, not "auto"
+    identity = {"model": model_digest(model.bundle.root), "run": asdict(config), "selection": selection,
+                "precision": precision}
     return json.loads(json.dumps(identity, default=str))
 
 

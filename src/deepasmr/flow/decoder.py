@@ -149,13 +149,15 @@ class FlowDecoder(nn.Module):
         prompt_lens: torch.Tensor | None = None,
         prompt_token_lens: torch.Tensor | None = None,
         batched_cfg: bool = True,
+        precision: str = "fp32",
     ) -> torch.Tensor:
         """tokens [N] or [B, N]; prompt_mel [n_mels, P] or [B, n_mels, P] (log-mel, may have P = 0);
         prompt_tokens (optional) [M] or [B, M] — the prompt's own tokens; without them the prompt
         frames carry the pad id, a case training covers via prompt_token_drop_prob.
         Ragged batches pass *_lens. Returns log-mel [n_mels, T] or [B, n_mels, T_max] with
         T = len(tokens) x token_ratio (padded items filled with the log floor); the prompt is cut off.
-        steps / cfg_strength / noise_scale default to the config; seed makes the noise reproducible."""
+        steps / cfg_strength / noise_scale default to the config; seed makes the noise reproducible.
+        precision: "fp32", "bf16" or "auto" (deepasmr.precision) for the velocity network."""
         cfg, r, pad = self.cfg, self.cfg.token_ratio, self.cfg.pad_token
         unbatched = tokens.dim() == 1
         if unbatched:
@@ -207,6 +209,7 @@ class FlowDecoder(nn.Module):
                 cfg.cfg_strength if cfg_strength is None else cfg_strength,
                 cfg.sway_coef,
                 batched_cfg,
+                precision,
             )
         out_len = int(token_lens.max()) * r
         out = torch.full((b, cfg.n_mels, out_len), math.log(cfg.mel.log_floor), device=device)

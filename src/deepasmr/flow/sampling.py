@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 import torch
 
+from deepasmr.precision import autocast
+
 # velocity(x_t, cond_mel, ids, t, mask, spk) -> v, all batched along dim 0
 VelocityFn = Callable[..., torch.Tensor]
 
@@ -66,12 +68,15 @@ def euler_solve(
     cfg_strength: float,
     sway_coef: float,
     batched_cfg: bool = True,
+    precision: str = "fp32",
 ) -> torch.Tensor:
-    """Integrate dx/dt = v(x, t) from x0 (noise, t = 0) to t = 1 with explicit Euler steps."""
+    """Integrate dx/dt = v(x, t) from x0 (noise, t = 0) to t = 1 with explicit Euler steps. `precision`
+    (deepasmr.precision) applies to the velocity network only: x is carried in x0's dtype."""
     grid = time_grid(steps, sway_coef, x0.device)
     x = x0
     for i in range(steps):
         t = grid[i].expand(x.shape[0])
-        v = guided_velocity(velocity, x, cond_mel, ids, null_ids, t, mask, spk, cfg_strength, batched_cfg)
-        x = x + (grid[i + 1] - grid[i]) * v
+        with autocast(precision, x0.device):
+            v = guided_velocity(velocity, x, cond_mel, ids, null_ids, t, mask, spk, cfg_strength, batched_cfg)
+        x = x + (grid[i + 1] - grid[i]) * v.to(x.dtype)
     return x

@@ -51,6 +51,7 @@ class BatchJob:
     steps: int | None = None
     iterations: int = 1
     model: str | None = None
+    precision: str = "auto"  # the flow decoder's (deepasmr.precision)
 
 
 def read_lines(path: str | os.PathLike) -> list[tuple[int, str]]:
@@ -191,13 +192,14 @@ def write_manifest(out_dir: Path, items: list[dict], done_before: set[str]) -> l
 def _prepare(lines_path, out_dir: Path, job: BatchJob, engine):
     """Every check that can fail for the whole batch, before anything is written."""
     from deepasmr.audio import load_audio
+    from deepasmr.pipeline.config import speak_config
     from deepasmr.pipeline.engine import DeepASMR
 
     if out_dir.exists() and not out_dir.is_dir():
         raise DataError(f"{out_dir}: exists and is not a folder")
     lines = read_lines(lines_path)
     voice_wav, voice_sr = load_audio(job.voice)
-    engine = engine if engine is not None else DeepASMR.load(job.model)
+    engine = engine if engine is not None else DeepASMR.load(job.model, speak_config(job.precision))
     engine.check_options(job.style, job.prompt_style, job.steps, job.iterations)
     if job.prompt_text is not None and job.prompt_text.strip():
         from deepasmr.pipeline.text import check_text

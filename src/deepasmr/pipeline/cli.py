@@ -9,6 +9,7 @@ import argparse
 
 STYLE_CHOICES = ("asmr", "normal")
 WORD_CHOICES = ("auto", "asr", "ctc")
+PRECISION_CHOICES = ("auto", "fp32", "bf16")  # deepasmr.precision.PRECISIONS (not imported: --help stays fast)
 DEFAULT_OUT = "out/speak.wav"
 DEFAULT_CONVERT_OUT = "out/convert.wav"
 
@@ -75,7 +76,7 @@ def _batch(args: argparse.Namespace) -> int:
     _quiet_lightning()
     job = BatchJob(voice=args.voice, style=args.style, lang=args.lang, prompt_text=args.prompt_text,
                    prompt_style=args.prompt_style, seed=args.seed, steps=args.steps, iterations=args.iterations,
-                   model=args.model)
+                   model=args.model, precision=args.precision)
     summary = run_batch(args.batch, args.out_dir, job, devices=args.devices, progress=not args.no_progress,
                         threads=args.threads)
     if summary is None:  # a rank other than 0: rank 0 reports
@@ -87,7 +88,7 @@ def _batch(args: argparse.Namespace) -> int:
 def _speak(args: argparse.Namespace) -> int:
     from deepasmr.audio import load_audio
     from deepasmr.errors import DeepASMRError
-    from deepasmr.pipeline.config import DEFAULT_SPEAK
+    from deepasmr.pipeline.config import DEFAULT_SPEAK, speak_config
     from deepasmr.pipeline.engine import DeepASMR
     from deepasmr.pipeline.text import check_text
 
@@ -102,7 +103,7 @@ def _speak(args: argparse.Namespace) -> int:
     # Fail fast on the user's inputs, before loading any model.
     check_text(args.text, args.lang, DEFAULT_SPEAK)
     load_audio(args.voice)
-    model = DeepASMR.load(args.model)
+    model = DeepASMR.load(args.model, speak_config(args.precision))
     result = model.speak_detailed(args.text, args.voice, args.style, prompt_text=args.prompt_text,
                                   prompt_style=args.prompt_style, lang=args.lang, seed=args.seed,
                                   steps=args.steps, iterations=args.iterations)
@@ -114,6 +115,7 @@ def _convert(args: argparse.Namespace) -> int:
     from deepasmr.audio import load_audio
     from deepasmr.errors import TextError
     from deepasmr.frontend import LANGUAGES
+    from deepasmr.pipeline.config import speak_config
     from deepasmr.pipeline.convert import convert
     from deepasmr.pipeline.engine import DeepASMR
 
@@ -124,7 +126,7 @@ def _convert(args: argparse.Namespace) -> int:
     load_audio(args.input)
     if args.voice:
         load_audio(args.voice)
-    model = DeepASMR.load(args.model)
+    model = DeepASMR.load(args.model, speak_config(args.precision))
     result = convert(model, args.input, args.style, voice=args.voice, lang=args.lang, words=args.words,
                      prompt_style=args.prompt_style, seed=args.seed, steps=args.steps, iterations=args.iterations)
     _print(_write(out, result, args.plot))
@@ -138,6 +140,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--iterations", type=int, default=1, help="iterative refinement passes (paper §7; default 1)")
     p.add_argument("--model", help="model bundle folder (default: $DEEPASMR_MODEL or the embedded models/tiny)")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--precision", choices=PRECISION_CHOICES, default="auto",
+                   help="flow decoder precision: auto = bf16 where the CPU/GPU has it natively, else fp32")
 
 
 def add_commands(subparsers) -> None:

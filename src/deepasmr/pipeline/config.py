@@ -35,6 +35,9 @@ class SpeakConfig:
     steps: int | None = None
     cfg_strength: float | None = None
     noise_scale: float | None = None
+    # The flow decoder's compute precision (deepasmr.precision): "auto" = bfloat16 where the hardware has it
+    # natively (2.2x faster on an AMX CPU, output SIM unchanged: README), else fp32.
+    precision: str = "auto"
     # Output peak is scaled down to this when the vocoder overshoots (float wav in [-1, 1]).
     peak_limit: float = 0.99
     # Intra-style task without a prompt transcript: transcribe the clip with the ASR backend (False: go
@@ -48,6 +51,17 @@ class SpeakConfig:
 
 
 DEFAULT_SPEAK = SpeakConfig()
+
+
+def speak_config(precision: str = "auto") -> SpeakConfig:
+    """The default settings at another flow precision (a SpeakError names a value that is not one)."""
+    from dataclasses import replace
+
+    from deepasmr.precision import PRECISIONS
+
+    if precision not in PRECISIONS:
+        raise SpeakError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+    return replace(DEFAULT_SPEAK, precision=precision)
 
 
 @dataclass(frozen=True)

@@ -200,7 +200,8 @@ class DeepASMR:
             t0 = time.perf_counter()
             mel = b.flow.generate(torch.tensor(tokens, dtype=torch.long), spk_mel, spk_tokens, spk_emb,
                                   steps=steps if steps is not None else cfg.steps, cfg_strength=cfg_strength,
-                                  seed=None if seed is None else seed + i, noise_scale=noise_scale)
+                                  seed=None if seed is None else seed + i, noise_scale=noise_scale,
+                                  precision=cfg.precision)
             clock.add("flow", t0)
             t0 = time.perf_counter()
             # A vocoder may draw randomness (Vocos random_phase_styles): seeded requests stay reproducible.
