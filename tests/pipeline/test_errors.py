@@ -195,3 +195,11 @@ def test_bundle_carries_its_own_vocoder(tmp_path, bundle_dir):
     shutil.rmtree(moved / "vocoder")
     with pytest.raises(ModelFilesError, match="vocoder"):
         load_bundle(moved)
+
+
+def test_unknown_precision_is_named():
+    from deepasmr.pipeline.config import speak_config
+
+    assert speak_config("fp32").precision == "fp32"
+    with pytest.raises(SpeakError, match="precision must be one of auto, fp32, bf16, not 'half'"):
+        speak_config("half")
