@@ -197,9 +197,14 @@ def test_bundle_carries_its_own_vocoder(tmp_path, bundle_dir):
         load_bundle(moved)
 
 
-def test_unknown_precision_is_named():
+def test_unknown_precision_is_named(engine):
+    from dataclasses import replace
+
+    from deepasmr.pipeline import DeepASMR
     from deepasmr.pipeline.config import speak_config
 
     assert speak_config("fp32").precision == "fp32"
     with pytest.raises(SpeakError, match="precision must be one of auto, fp32, bf16, not 'half'"):
         speak_config("half")
+    with pytest.raises(SpeakError, match="precision must be one of"):
+        DeepASMR(engine.bundle, replace(engine.config, precision="half"))
