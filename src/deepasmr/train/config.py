@@ -30,7 +30,7 @@ class TrainerConfig:
     devices: Any = 1  # int or "auto"
     num_nodes: int = 1
     strategy: str = "auto"  # "ddp" for N GPUs / CPU processes, "fsdp" for the paper-scale LM
-    precision: str = "auto"  # auto: bf16-mixed where the GPU supports it, else 32-true
+    precision: str = "auto"  # auto: bf16-mixed where the GPU or CPU (AMX / AVX-512 BF16) has bf16, else 32-true
     max_steps: int = 1000  # optimizer steps
     max_minutes: float = 0.0  # wall-clock stop (0 = none); the LR schedule still follows max_steps
     accumulate_grad_batches: int = 1

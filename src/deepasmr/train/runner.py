@@ -16,10 +16,14 @@ from deepasmr.train.registry import get_stage
 
 
 def resolve_precision(precision: str, accelerator: str) -> str:
+    """`auto`: bf16-mixed where the device computes bf16 natively (a GPU that supports it, or a CPU with AMX /
+    AVX-512 BF16: there the LM trains 2.5x and the flow 1.65x faster at the same losses, README), else 32-true."""
     if precision != "auto":
         return precision
+    from deepasmr.precision import native_bf16
+
     on_gpu = accelerator in ("auto", "gpu", "cuda") and torch.cuda.is_available()
-    return "bf16-mixed" if on_gpu and torch.cuda.is_bf16_supported() else "32-true"
+    return "bf16-mixed" if native_bf16("cuda" if on_gpu else "cpu") else "32-true"
 
 
 def _loggers(out: Path) -> list:
@@ -87,7 +91,8 @@ def train(stage: str, cfg: Any, resume: bool = False) -> dict:
     trainer = build_trainer(cfg, out)
     if trainer.is_global_zero:
         out.mkdir(parents=True, exist_ok=True)
-        (out / "config.yaml").write_text(f"# stage: {stage}\n" + to_yaml(cfg))
+        precision = resolve_precision(tc.precision, tc.accelerator)
+        (out / "config.yaml").write_text(f"# stage: {stage}\n# precision: {precision}\n" + to_yaml(cfg))
     trainer.fit(module, datamodule=datamodule, ckpt_path=str(ckpt_path) if ckpt_path else None)
 
     summary = {
