@@ -93,7 +93,9 @@ def reconstruction(decode: _Decoder, groups, wav_of, embed, asr, per_group: int,
                      "sim_to_ground_truth": float(np.mean(sims)),
                      "ground_truth_sim_to_prompt": float(np.mean(sims_gt))}
         if gen_err:
-            out[name] |= {"wer": error_rate(gen_err)["rate"], "ground_truth_wer": error_rate(gt_err)["rate"]}
+            gen, gt = error_rate(gen_err), error_rate(gt_err)
+            out[name] |= {"wer": gen["rate"], "ground_truth_wer": gt["rate"],
+                          "wer_capped": gen["rate_capped"], "ground_truth_wer_capped": gt["rate_capped"]}
     return out
 
 
