@@ -19,6 +19,8 @@ import time
 
 import torch
 
+from deepasmr.precision import PRECISIONS
+
 TEXT = "Close your eyes and listen, the rain is soft tonight, and every sound is slowly fading away."
 
 
@@ -37,7 +39,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--steps", type=int, default=None)
     ap.add_argument("--style", choices=["asmr", "normal"], default="asmr", help="output style (default: asmr)")
-    ap.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto", help="flow decoder precision")
+    ap.add_argument("--precision", choices=PRECISIONS, default="auto", help="flow decoder precision")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 

@@ -6,6 +6,8 @@ import argparse
 import os
 import sys
 
+from deepasmr.precision import PRECISIONS
+
 
 def _add_run_arguments(p: argparse.ArgumentParser) -> None:
     """What every "make outputs for test sets, then score them" command takes (eval-model, baseline)."""
@@ -72,7 +74,7 @@ def add_commands(subparsers) -> None:
     m.add_argument("--force", action="store_true", help="regenerate outputs another run (model, settings or "
                    "selection) left in --out; without it such a folder is an error")
     m.add_argument("--steps", type=int, default=None, help="flow ODE steps (default: the model's)")
-    m.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
+    m.add_argument("--precision", choices=PRECISIONS, default="auto",
                    help="flow decoder precision (auto: bf16 where the hardware has it natively)")
     m.add_argument("--iterations", type=int, default=1, help="iterative refinement passes")
     m.add_argument("--selection", choices=("virtual", "real-pool", "fixed"), default="virtual",

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import argparse
 
+from deepasmr.precision import PRECISIONS
+
 STYLE_CHOICES = ("asmr", "normal")
 WORD_CHOICES = ("auto", "asr", "ctc")
-PRECISION_CHOICES = ("auto", "fp32", "bf16")  # deepasmr.precision.PRECISIONS (not imported: --help stays fast)
 DEFAULT_OUT = "out/speak.wav"
 DEFAULT_CONVERT_OUT = "out/convert.wav"
 
@@ -140,7 +141,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--iterations", type=int, default=1, help="iterative refinement passes (paper §7; default 1)")
     p.add_argument("--model", help="model bundle folder (default: $DEEPASMR_MODEL or the embedded models/tiny)")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
-    p.add_argument("--precision", choices=PRECISION_CHOICES, default="auto",
+    p.add_argument("--precision", choices=PRECISIONS, default="auto",
                    help="flow decoder precision: auto = bf16 where the CPU/GPU has it natively, else fp32")
 
 

@@ -36,7 +36,7 @@ class SpeakConfig:
     cfg_strength: float | None = None
     noise_scale: float | None = None
     # The flow decoder's compute precision (deepasmr.precision): "auto" = bfloat16 where the hardware has it
-    # natively (2.2x faster on an AMX CPU, output SIM unchanged: README), else fp32.
+    # natively (2.4x faster on an AMX CPU, SIM and R_UV unchanged: README), else fp32.
     precision: str = "auto"
     # Output peak is scaled down to this when the vocoder overshoots (float wav in [-1, 1]).
     peak_limit: float = 0.99
