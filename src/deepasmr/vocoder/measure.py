@@ -127,6 +127,7 @@ def measure(items: list[dict], vocoder, out_dir: Path | None = None) -> dict:
                 hyp = get_backend(None, "en").transcribe(resample(audio, sr, ASR_SAMPLE_RATE), "en")
                 rec[f"asr_{tag}"].append(utterance_errors(item["text"], hyp, "en"))
         rec["style"] = item["style"]
+        rec["paths"].append(str(item["path"]))
     return {group: _summarise(rec) for group, rec in sorted(per_group.items())}
 
 
@@ -147,6 +148,13 @@ def _summarise(rec: dict) -> dict:
                 sum(r["errors_capped"] for r in rec[f"asr_{tag}"]),
                 rates["n_ref_units"],
             )
+    if rec.get("asr_orig"):
+        # Per utterance, so the clips whose copy sets the ASR looping (raw >> capped errors) can be named.
+        out["utterances"] = [
+            {"path": path, "n_ref": o["n_ref"], "errors_orig": o["errors"], "errors_copy": c["errors"],
+             "hyp_orig": o["hyp"], "hyp_copy": c["hyp"]}
+            for path, o, c in zip(rec["paths"], rec["asr_orig"], rec["asr_copy"], strict=True)
+        ]
     return out
 
 
