@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from deepasmr.errors import DeepASMRError
+from deepasmr.precision import PRECISIONS
 
 STYLES = ("normal", "asmr")
 
@@ -49,18 +50,16 @@ class SpeakConfig:
     # whispered clips, DESIGN.md), not the clip's words: it is not used.
     max_words_per_second: float = 6.0
 
+    def __post_init__(self):
+        if self.precision not in PRECISIONS:
+            raise SpeakError(f"precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}")
+
 
 DEFAULT_SPEAK = SpeakConfig()
 
 
 def speak_config(precision: str = "auto") -> SpeakConfig:
     """The default settings at another flow precision (a SpeakError names a value that is not one)."""
-    from dataclasses import replace
-
-    from deepasmr.precision import PRECISIONS
-
-    if precision not in PRECISIONS:
-        raise SpeakError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
     return replace(DEFAULT_SPEAK, precision=precision)
 
 

@@ -21,15 +21,7 @@ import torch
 
 from deepasmr.errors import TextError
 from deepasmr.pipeline.bundle import Bundle, load_bundle
-from deepasmr.pipeline.config import (
-    DEFAULT_ROUTE,
-    DEFAULT_SPEAK,
-    STYLES,
-    RouteOptions,
-    SpeakConfig,
-    SpeakError,
-    speak_config,
-)
+from deepasmr.pipeline.config import DEFAULT_ROUTE, DEFAULT_SPEAK, STYLES, RouteOptions, SpeakConfig, SpeakError
 from deepasmr.pipeline.text import check_text, split_text
 from deepasmr.pipeline.transcribe import TranscriptCache
 
@@ -69,7 +61,6 @@ class DeepASMR:
     """The four tasks (N2A, A2A, A2N, N2N) of one loaded bundle."""
 
     def __init__(self, bundle: Bundle, config: SpeakConfig = DEFAULT_SPEAK):
-        speak_config(config.precision)  # a SpeakError now, not a ValueError after the LM's work
         self.bundle = bundle
         self.config = config
         self.transcripts = TranscriptCache()

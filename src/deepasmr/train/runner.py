@@ -91,8 +91,7 @@ def train(stage: str, cfg: Any, resume: bool = False) -> dict:
     trainer = build_trainer(cfg, out)
     if trainer.is_global_zero:
         out.mkdir(parents=True, exist_ok=True)
-        precision = resolve_precision(tc.precision, tc.accelerator)
-        (out / "config.yaml").write_text(f"# stage: {stage}\n# precision: {precision}\n" + to_yaml(cfg))
+        (out / "config.yaml").write_text(f"# stage: {stage}\n# precision: {trainer.precision}\n" + to_yaml(cfg))
     trainer.fit(module, datamodule=datamodule, ckpt_path=str(ckpt_path) if ckpt_path else None)
 
     summary = {
