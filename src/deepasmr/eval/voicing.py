@@ -174,6 +174,37 @@ def analyze_voicing(wav: np.ndarray, sr: int, config: VoicingConfig = DEFAULT_VO
     return voicing_track(wav, sr, config).summary()
 
 
+# A pitch more than 20 % off the reference is a gross error (the usual GPE threshold: octave jumps and a
+# vocoder's frame-rate buzz both land far beyond it, vibrato and jitter well inside).
+GROSS_PITCH_ERROR = 0.2
+
+
+@dataclass
+class PitchAgreement:
+    """F0 of a rendering against its reference on the frames both call voiced (same frame grid)."""
+
+    n_frames: int  # active in the reference and voiced in both
+    n_gross: int  # of those, off by more than GROSS_PITCH_ERROR
+    median_cents: float | None  # median |pitch difference| over those frames
+
+    @property
+    def gpe(self) -> float | None:
+        return self.n_gross / self.n_frames if self.n_frames else None
+
+
+def pitch_agreement(reference: VoicingTrack, rendering: VoicingTrack) -> PitchAgreement:
+    """Does a rendering keep the reference's pitch? Copy-synthesis keeps the timing, so frames correspond;
+    a vocoder that voices frames with the wrong pitch (e.g. a buzz at its frame rate) passes R_UV and
+    fails here."""
+    n = min(reference.f0.size, rendering.f0.size)
+    both = reference.active[:n] & reference.voiced[:n] & rendering.voiced[:n]
+    both &= np.isfinite(reference.f0[:n]) & np.isfinite(rendering.f0[:n])
+    ratio = rendering.f0[:n][both] / reference.f0[:n][both]
+    cents = np.abs(1200 * np.log2(ratio))
+    return PitchAgreement(n_frames=int(both.sum()), n_gross=int((np.abs(ratio - 1) > GROSS_PITCH_ERROR).sum()),
+                          median_cents=_stat(np.median, cents))
+
+
 def _file_summary(args: tuple[str, VoicingConfig]) -> VoicingSummary | str:
     """Worker body: a summary, or the error message (so one bad file doesn't stop a pool)."""
     from deepasmr.audio import load_audio

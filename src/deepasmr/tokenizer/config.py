@@ -59,6 +59,10 @@ class TokenizerConfig:
     batch: BatchConfig = field(default_factory=lambda: BatchConfig(max_frames=6000))
     data: TokenizerDataConfig = field(default_factory=TokenizerDataConfig)
     model: TokenizerModelConfig = field(default_factory=TokenizerModelConfig)
+    # Fine-tuning: an exported tokenizer folder to start from. Its network, mel normalisation and CTC rows
+    # (matched by phone symbol) are kept, so its codes keep much of their meaning and a decoder and LM
+    # trained on them have a head start (see stage.warm_start).
+    init_from: str | None = None
 
 
 def tiny() -> TokenizerConfig:

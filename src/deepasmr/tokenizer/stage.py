@@ -21,9 +21,40 @@ def build_model(cfg: TokenizerConfig, dm):
     from deepasmr.tokenizer.model import SpeechTokenizer
 
     model = SpeechTokenizer(cfg.model, dm.mel_cfg.n_mels, len(dm.vocab))
+    if cfg.init_from:
+        return warm_start(model, cfg.init_from, dm.vocab)
     mean, std = dm.mel_stats
     model.mel_mean.copy_(mean)
     model.mel_std.copy_(std)
+    return model
+
+
+def warm_start(model, folder: str, vocab):
+    """Copy an exported tokenizer into `model`, whose phone vocabulary may differ (a new corpus): CTC rows
+    of shared symbols are copied, new symbols start from the fresh init. The start's mel normalisation is
+    kept, not the new corpus's, because its encoder (and so its codes) were learnt on that scale."""
+    import torch
+
+    from deepasmr.errors import DataError
+    from deepasmr.tokenizer.io import load_tokenizer
+
+    start, start_vocab, _ = load_tokenizer(folder)
+    ours, theirs = model.state_dict(), start.state_dict()
+    heads = ("ctc_head", "inter_ctc_head")
+    wrong = sorted(k for k in ours.keys() | theirs.keys() if k.split(".")[0] not in heads
+                   and (k not in ours or k not in theirs or ours[k].shape != theirs[k].shape))
+    if wrong:
+        raise DataError(f"tokenizer.init_from {folder}: not the network `model` describes "
+                        f"({len(wrong)} mismatched tensors, e.g. {wrong[0]})")
+    shared = [(i, start_vocab.index[s]) for i, s in enumerate(vocab.symbols) if s in start_vocab.index]
+    new_rows, old_rows = (torch.tensor(ix) for ix in zip(*shared, strict=True))
+    with torch.no_grad():
+        for name, value in theirs.items():
+            if name.split(".")[0] in heads:
+                ours[name][new_rows] = value[old_rows]
+            else:
+                ours[name].copy_(value)
+    model.load_state_dict(ours)
     return model
 
 

@@ -7,7 +7,8 @@ Two sources of utterances:
   F0 = 0 and aperiodicity = 1 everywhere: the voice's own envelope, no vocal-fold excitation).
 
 For each group: WER (faster-whisper tiny.en, English only) and global R_UV (PYIN over active frames,
-`deepasmr.eval`) of the originals beside the same numbers for their copy-synthesis.
+`deepasmr.eval`) of the originals beside the same numbers for their copy-synthesis, and whether the copy
+keeps the original's pitch (gross pitch error rate over frames voiced in both, `eval.voicing.pitch_agreement`).
 
     python -m deepasmr.vocoder.measure [--corpus corpus/small] [--limit 40] [--json out.json]
 """
@@ -109,7 +110,7 @@ def corpus_items(corpus: Path, limit: int) -> list[dict]:
 def measure(items: list[dict], vocoder, out_dir: Path | None = None) -> dict:
     from deepasmr.audio import load_audio, resample, save_audio
     from deepasmr.eval.asr import ASR_SAMPLE_RATE, get_backend, utterance_errors
-    from deepasmr.eval.voicing import analyze_voicing
+    from deepasmr.eval.voicing import pitch_agreement, voicing_track
     from deepasmr.vocoder.copysynth import copy_synthesize, mel_l1
 
     per_group: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
@@ -121,11 +122,14 @@ def measure(items: list[dict], vocoder, out_dir: Path | None = None) -> dict:
         language = item.get("language", "en")
         rec = per_group[item["group"]]
         rec["mel_l1"].append(mel_l1(wav, out, vocoder.mel_config))
+        tracks = {}
         for tag, audio in (("orig", wav), ("copy", out)):
-            rec[f"voicing_{tag}"].append(analyze_voicing(audio, sr))
+            tracks[tag] = voicing_track(audio, sr)
+            rec[f"voicing_{tag}"].append(tracks[tag].summary())
             if language == "en":
                 hyp = get_backend(None, "en").transcribe(resample(audio, sr, ASR_SAMPLE_RATE), "en")
                 rec[f"asr_{tag}"].append(utterance_errors(item["text"], hyp, "en"))
+        rec["pitch"].append(pitch_agreement(tracks["orig"], tracks["copy"]))
         rec["style"] = item["style"]
         rec["paths"].append(str(item["path"]))
     return {group: _summarise(rec) for group, rec in sorted(per_group.items())}
@@ -136,6 +140,9 @@ def _summarise(rec: dict) -> dict:
     from deepasmr.eval.voicing import pool_ratios
 
     out = {"style": rec["style"], "n": len(rec["mel_l1"]), "mel_l1": float(np.mean(rec["mel_l1"]))}
+    frames, gross = sum(p.n_frames for p in rec["pitch"]), sum(p.n_gross for p in rec["pitch"])
+    out["pitch_frames"] = (gross, frames)
+    out["gpe"] = gross / frames if frames else None
     for tag in ("orig", "copy"):
         pooled = pool_ratios(rec[f"voicing_{tag}"])
         out[f"r_uv_{tag}"] = pooled["r_uv_global"]
@@ -167,6 +174,8 @@ def pool_by_style(results: dict) -> dict:
     for style, groups in styles.items():
         n = sum(g["n"] for g in groups)
         entry = {"style": style, "n": n, "mel_l1": sum(g["mel_l1"] * g["n"] for g in groups) / n}
+        gross, frames = (sum(g["pitch_frames"][i] for g in groups) for i in range(2))
+        entry["gpe"] = gross / frames if frames else None
         for tag in ("orig", "copy"):
             unvoiced, active = (sum(g[f"frames_{tag}"][i] for g in groups) for i in range(2))
             entry[f"r_uv_{tag}"] = unvoiced / active if active else None
@@ -194,12 +203,13 @@ def _fmt(v) -> str:
 
 
 def print_table(results: dict, pooled: dict) -> None:
-    print(f"{'group':28s} {'n':>3s} {'WER orig':>8s} {'WER copy':>8s} {'R_UV orig':>9s} {'R_UV copy':>9s} {'L1':>5s}")
+    print(f"{'group':28s} {'n':>3s} {'WER orig':>8s} {'WER copy':>8s} {'R_UV orig':>9s} {'R_UV copy':>9s} "
+          f"{'GPE':>6s} {'L1':>5s}")
     rows = [(k, v) for k, v in results.items()] + [(f"ALL {k}", v) for k, v in pooled.items()]
     for name, r in rows:
         print(
             f"{name:28s} {r['n']:3d} {_fmt(r.get('wer_orig')):>8s} {_fmt(r.get('wer_copy')):>8s} "
-            f"{_fmt(r['r_uv_orig']):>9s} {_fmt(r['r_uv_copy']):>9s} {r['mel_l1']:5.3f}"
+            f"{_fmt(r['r_uv_orig']):>9s} {_fmt(r['r_uv_copy']):>9s} {_fmt(r.get('gpe')):>6s} {r['mel_l1']:5.3f}"
             + (f"  {verdict(r)}" if name.startswith("ALL") else "")
         )
 
