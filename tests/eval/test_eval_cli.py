@@ -131,3 +131,20 @@ def test_bad_testsets(tmp_path):
         load_testset(tmp_path / "nope.json")
     assert main(["eval", "--testset", str(bad), "--audio-root", ".", "--generated", "."]) == 2
     assert task_name("CHAINs_A2N_testset.json") == "A2N" and task_name("mine.json") == "mine"
+
+
+def test_pitch_off_share_sees_a_shifted_voice(testset, tiny_en, tmp_path):
+    """R_UV is blind to a rendering voiced at the wrong pitch; pitch_off_gt is not."""
+    import librosa
+    import soundfile as sf
+
+    path, root, gen = testset
+    same = evaluate_testset(path, root, gen, EvalConfig(workers=1), backend=tiny_en)["systems"]["generated"]
+    shifted_dir = tmp_path / "shifted"
+    shifted_dir.mkdir()
+    for wav in gen.glob("*.wav"):
+        audio, sr = sf.read(wav)
+        sf.write(shifted_dir / wav.name, librosa.effects.pitch_shift(audio, sr=sr, n_steps=5), sr)
+    shifted = evaluate_testset(path, root, shifted_dir, EvalConfig(workers=1), backend=tiny_en)["systems"]
+    assert same["pitch_off_gt"] == 0.0 and shifted["generated"]["pitch_off_gt"] == 1.0
+    assert shifted["generated"]["r_uv_global"] < 0.5 and shifted["ground_truth"]["pitch_off_gt"] is None

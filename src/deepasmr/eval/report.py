@@ -16,6 +16,7 @@ COLUMNS = (
     ("r_uv_mean", "R_UV mean", True),
     ("sim_to_ground_truth", "SIM→GT", False),
     ("sim_to_prompt", "SIM→prompt", False),
+    ("pitch_off_gt", "F0 off GT", True),
     ("error_rate", "{unit}", True),
     ("error_rate_capped", "{unit} capped", True),
 )

@@ -17,7 +17,15 @@ from pathlib import Path
 import numpy as np
 
 from deepasmr.errors import AudioError, DataError
-from deepasmr.eval.voicing import DEFAULT_VOICING, VoicingConfig, VoicingSummary, analyze_files, pool_ratios
+from deepasmr.eval.voicing import (
+    DEFAULT_VOICING,
+    GROSS_PITCH_ERROR,
+    VoicingConfig,
+    VoicingSummary,
+    analyze_files,
+    pool_ratios,
+    style_verdict,
+)
 
 REQUIRED_KEYS = ("key", "transcription", "prompt_audio", "ground_truth")
 TASKS = ("N2A", "A2A", "A2N", "N2N")
@@ -64,6 +72,16 @@ def task_name(path: str | os.PathLike) -> str:
 def _mean(values: list[float]) -> float | None:
     values = [v for v in values if v is not None and np.isfinite(v)]
     return float(np.mean(values)) if values else None
+
+
+def pitch_off_share(rows: list[dict], config: VoicingConfig = DEFAULT_VOICING) -> float | None:
+    """Share of voiced targets whose output's median F0 is more than GROSS_PITCH_ERROR off the ground truth's.
+    R_UV cannot see a vocoder that voices every frame at the wrong pitch; this can. Whispered targets (style
+    asmr by R_UV) have no meaningful pitch and are left out; None when no target is voiced."""
+    pairs = [(r["generated_metrics"]["f0_median_hz"], r["ground_truth_metrics"]["f0_median_hz"]) for r in rows
+             if style_verdict(r["ground_truth_metrics"]["r_uv"], config) == "normal"]
+    off = [abs(g / t - 1) > GROSS_PITCH_ERROR if g else True for g, t in pairs if t]  # no voiced output: off
+    return float(np.mean(off)) if off else None
 
 
 def evaluate_testset(
@@ -144,6 +162,7 @@ def evaluate_testset(
             **pool_ratios(summaries),
             "sim_to_prompt": _mean([m["sim_to_prompt"] for m in metrics]),
             "sim_to_ground_truth": _mean([m["sim_to_ground_truth"] for m in metrics]) if s == "generated" else None,
+            "pitch_off_gt": pitch_off_share(kept, config.voicing) if s == "generated" else None,
             "error_rate": rates["rate"],
             "error_rate_capped": rates["rate_capped"],
             "n_ref_units": rates["n_ref_units"],
