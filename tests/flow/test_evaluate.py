@@ -77,3 +77,17 @@ def test_a_vocos_folder_can_stand_in_for_hifigan(test_shards, bundle_dir, tiny_c
                  "--per-group", "1", "--steps", "1", "--no-asr", "--styles", "normal", "--noise-sweep", "1",
                  "--vocos", str(tmp_path / "vocos"), "--json", str(out)]) == 0
     assert json.loads(out.read_text())["noise_sweep"]["1.0"]
+
+
+def test_phone_error_rate_reads_the_real_mel_better_than_an_untrained_decoders(test_shards, bundle_dir, tiny_corpus,
+                                                                              tmp_path):
+    """--tokenizer: the CTC head of the tokenizer that made the shards reads phones from each mel. The real
+    recordings must read far better than the test bundle's untrained decoder's noise, or the measure says nothing."""
+    out = tmp_path / "per.json"
+    assert main(["--flow", str(bundle_dir), "--shards", str(test_shards), "--corpus", str(tiny_corpus.parent),
+                 "--per-group", "2", "--steps", "2", "--no-asr", "--styles", "normal", "--noise-sweep", "1",
+                 "--tokenizer", str(bundle_dir), "--json", str(out)]) == 0
+    for group, figures in json.loads(out.read_text())["noise_sweep"]["1.0"].items():
+        per = figures["phone_error_rate"]
+        assert set(per) == {"decoder_mel", "vocoded", "ground_truth"}, group
+        assert per["ground_truth"] < 0.8 < per["decoder_mel"], (group, per)

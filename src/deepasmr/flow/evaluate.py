@@ -4,12 +4,17 @@
   as the speaker prompt -> mel L1 to the real mel, global R_UV, SIM to the real recording and WER (English),
   each beside the real recording's own figures (R_UV of normal speech is where a decoder that has not yet
   learned harmonics shows: it whispers everything);
+- with `--tokenizer DIR`, also the phone error rate that tokenizer's CTC head reads from the decoder's mel and
+  from the vocoded output's mel, beside the real mel's: an ASR-free measure of whether the decoder keeps the
+  phones its tokens carry (tiny.en struggles with our synthetic voices even on the originals, and Mandarin has no
+  good offline ASR here);
 - cross-style, the crucial case of N2A: a *normal* utterance of the speaker as prompt + the speaker's real
   *whisper* tokens -> global R_UV of the output, and per speaker whether the output is closer (SIM) to that
   speaker's own real whisper than to any other held-out speaker's whisper.
 
     python -m deepasmr.flow.evaluate --flow models/tiny --shards runs/shards/v1 --corpus corpus/v1 \\
-        [--per-group 4] [--steps 10] [--cfg-strength 0.7] [--noise-scale 1.0] [--json out.json]
+        [--per-group 4] [--steps 10] [--cfg-strength 0.7] [--noise-scale 1.0] [--tokenizer models/tiny] \\
+        [--json out.json]
     python -m deepasmr.flow.evaluate ... --split dev --noise-sweep 1,0.7,0.5 [--styles normal]
 """
 
@@ -22,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from deepasmr.audio import MelConfig, log_mel
 from deepasmr.data.shards import ShardReader
 
 
@@ -57,7 +63,27 @@ class _Decoder:
         return wav, mel, target["mel"].float()
 
 
-def reconstruction(decode: _Decoder, groups, wav_of, embed, asr, per_group: int, sr: int) -> dict:
+class _PhoneReader:
+    """Log-mel -> phone edit errors against an utterance's phone ids, through a tokenizer's CTC head."""
+
+    def __init__(self, tokenizer_dir: str):
+        from deepasmr.tokenizer.io import load_tokenizer
+
+        self.model, self.vocab, meta = load_tokenizer(tokenizer_dir)
+        self.mel_cfg = MelConfig(**meta["mel"])
+
+    def add(self, mels: dict[str, torch.Tensor], reference: list[int], totals: dict[str, list[int]]) -> None:
+        from deepasmr.tokenizer.analysis import edit_distance
+
+        for key, mel in mels.items():
+            with torch.no_grad():
+                hyp = self.model.tokens_to_phone_ids(self.model.encode(mel.float()))[0]
+            totals[key][0] += edit_distance(hyp, reference)
+            totals[key][1] += len(reference)
+
+
+def reconstruction(decode: _Decoder, groups, wav_of, embed, asr, per_group: int, sr: int,
+                   phones: _PhoneReader | None = None) -> dict:
     from deepasmr.eval.asr import error_rate, utterance_errors
     from deepasmr.eval.voicing import analyze_voicing, pool_ratios
     from deepasmr.speaker.embedding import cosine
@@ -73,6 +99,7 @@ def reconstruction(decode: _Decoder, groups, wav_of, embed, asr, per_group: int,
     for name, pairs in sorted(rows_by.items()):
         lang = name.split("/")[1]
         l1, sims, sims_gt, gen_err, gt_err, gen_uv, gt_uv = [], [], [], [], [], [], []
+        phone_totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         for pair in pairs[:per_group]:
             wav, mel, real_mel = decode(pair["target"]["id"], pair["prompt"]["id"])
             n = min(mel.shape[-1], real_mel.shape[-1])
@@ -83,6 +110,9 @@ def reconstruction(decode: _Decoder, groups, wav_of, embed, asr, per_group: int,
             e_gen, e_real, e_prompt = embed(wav), embed(real), embed(prompt)
             sims.append(cosine(e_gen, e_real))
             sims_gt.append(cosine(e_real, e_prompt))
+            if phones is not None:
+                mels = {"decoder_mel": mel, "vocoded": log_mel(wav, phones.mel_cfg), "ground_truth": real_mel}
+                phones.add(mels, decode.reader[pair["target"]["id"]]["phones"].tolist(), phone_totals)
             if asr is not None and lang == "en":
                 text = pair["target"]["text"]
                 gen_err.append(utterance_errors(text, asr.transcribe(wav, lang), lang))
@@ -92,6 +122,8 @@ def reconstruction(decode: _Decoder, groups, wav_of, embed, asr, per_group: int,
                      "ground_truth_r_uv_global": pool_ratios(gt_uv)["r_uv_global"],
                      "sim_to_ground_truth": float(np.mean(sims)),
                      "ground_truth_sim_to_prompt": float(np.mean(sims_gt))}
+        if phone_totals:
+            out[name]["phone_error_rate"] = {k: e / max(n, 1) for k, (e, n) in phone_totals.items()}
         if gen_err:
             gen, gt = error_rate(gen_err), error_rate(gt_err)
             out[name] |= {"wer": gen["rate"], "ground_truth_wer": gt["rate"],
@@ -151,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--vocos", metavar="DIR", help="a Vocos folder as the vocoder (default: HiFi-GAN universal), "
                     "e.g. models/tiny/vocoder")
+    ap.add_argument("--tokenizer", metavar="DIR", help="also score phone error rates through this tokenizer's CTC "
+                    "head (the one whose codes the shards hold)")
     ap.add_argument("--json")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -174,12 +208,13 @@ def main(argv: list[str] | None = None) -> int:
         from deepasmr.eval.asr import get_backend
 
         asr = get_backend(None, "en")
+    phones = _PhoneReader(args.tokenizer) if args.tokenizer else None
     if args.noise_sweep:
         sweep = {}
         for scale in (float(x) for x in args.noise_sweep.split(",")):
             decode = _Decoder(flow, vocoder, reader, args.seed, steps=args.steps, cfg_strength=args.cfg_strength,
                               noise_scale=scale)
-            sweep[str(scale)] = reconstruction(decode, groups, wav_of, embed, asr, args.per_group, sr)
+            sweep[str(scale)] = reconstruction(decode, groups, wav_of, embed, asr, args.per_group, sr, phones)
         emit_json({"split": args.split, "noise_sweep": sweep}, args.json)
         return 0
     sampling = {"steps": args.steps, "cfg_strength": args.cfg_strength, "noise_scale": args.noise_scale}
@@ -187,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     defaults = {"steps": flow.cfg.steps, "cfg_strength": {s: flow.cfg.cfg_strength_for(s) for s in ("asmr", "normal")},
                 "noise_scale": {s: flow.cfg.noise_scale_for(s) for s in ("asmr", "normal")}}
     report = {"split": args.split, **{k: defaults[k] if v is None else v for k, v in sampling.items()},
-              "reconstruction": reconstruction(decode, groups, wav_of, embed, asr, args.per_group, sr),
+              "reconstruction": reconstruction(decode, groups, wav_of, embed, asr, args.per_group, sr, phones),
               "cross_style": cross_style(decode, groups, wav_of, embed, args.per_speaker, sr)
               if styles >= {"asmr", "normal"} else None}
     emit_json(report, args.json)
