@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Rebuilds the embedded default bundle models/tiny from nothing but this repository (`make model`).
 # Every step is resumable: rerun the script after an interruption and finished steps are skipped.
-#   TOKENIZER=reuse (default) keeps the committed models/tiny/tokenizer.*; TOKENIZER=train retrains it on
-#   corpus/v1 first (configs/tokenizer_v1.yaml, ~1 h on one core).
+#   The LM and decoder first learn on the first tokenizer's codes, then move onto the v3 tokenizer's (trained on
+#   from the first one). TOKENIZER=reuse (default) takes the first tokenizer from git history (commit d0af530);
+#   TOKENIZER=train retrains it on corpus/v1 (configs/tokenizer_v1.yaml, ~1 h on one core).
 # Shards skip speaker embeddings (the tiny flow has use_spk_emb=False; they triple extraction time).
 # On 2 CPU cores the long steps (LM, flow) run side by side, one thread each: ~200 min on corpus/v1, then
 # ~115 min fine-tuning both on corpus/v2 (10 h, the same speakers and splits; ~45 min to synthesise and shard).
+# Then the v3 tokenizer (~35 min at 2 threads with bf16), its shards (~10 min), and ~135 min of both on its codes.
 # A third lane trains the Vocos vocoder on corpus/v2 (~2.8 h at one thread on its own: v2, v4, PYIN labels, v5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +16,9 @@ CORPUS=corpus/v1
 SHARDS=runs/shards/v1
 CORPUS2=corpus/v2
 SHARDS2=runs/shards/v2
+SHARDS3=runs/shards/v3
 BUNDLE=models/tiny
+TOK0=runs/tokenizer/shipped_v0
 mkdir -p runs/logs
 
 $D data synth --out $CORPUS --hours 3 --seed 0 --jobs 2
@@ -23,16 +27,18 @@ $D data synth --out $CORPUS2 --hours 10 --seed 0 --jobs 2
 $D data testsets --corpus $CORPUS2 --out $CORPUS2/testsets
 $D data testsets --corpus $CORPUS2 --out $CORPUS2/testsets_dev --split dev
 
+mkdir -p $TOK0
 if [ "${TOKENIZER:-reuse}" = train ]; then
   resume=""; [ -d runs/tokenizer/v1/checkpoints ] && resume="--resume"
   $D train tokenizer --config configs/tokenizer_v1.yaml $resume
-  cp runs/tokenizer/v1/export/tokenizer.* $BUNDLE/
-  $D pool tokens $BUNDLE/pools --tokenizer $BUNDLE
+  cp runs/tokenizer/v1/export/tokenizer.* $TOK0/
+else
+  for f in tokenizer.json tokenizer.safetensors; do git show "d0af530:models/tiny/$f" > "$TOK0/$f"; done
 fi
-[ -f $SHARDS/index.jsonl ] && [ -z "$(find $BUNDLE/tokenizer.safetensors -newer $SHARDS/index.jsonl)" ] \
-  || $D tokenize --model $BUNDLE --manifest $CORPUS/manifest.jsonl --out-shards $SHARDS --no-speaker
-[ -f $SHARDS2/index.jsonl ] && [ -z "$(find $BUNDLE/tokenizer.safetensors -newer $SHARDS2/index.jsonl)" ] \
-  || $D tokenize --model $BUNDLE --manifest $CORPUS2/manifest.jsonl --out-shards $SHARDS2 --no-speaker
+[ -f $SHARDS/index.jsonl ] && [ -z "$(find $TOK0/tokenizer.safetensors -newer $SHARDS/index.jsonl)" ] \
+  || $D tokenize --model $TOK0 --manifest $CORPUS/manifest.jsonl --out-shards $SHARDS --no-speaker
+[ -f $SHARDS2/index.jsonl ] && [ -z "$(find $TOK0/tokenizer.safetensors -newer $SHARDS2/index.jsonl)" ] \
+  || $D tokenize --model $TOK0 --manifest $CORPUS2/manifest.jsonl --out-shards $SHARDS2 --no-speaker
 
 train() {  # stage config [--set ...]: train (or resume) in the background, logging to runs/logs/<config name>.log
   local stage=$1 config=$2; shift 2
@@ -40,14 +46,23 @@ train() {  # stage config [--set ...]: train (or resume) in the background, logg
   local resume=""; [ -d "$out/checkpoints" ] && resume="--resume"
   $D train "$stage" --config "$config" $resume "$@" >> "runs/logs/$(basename "$config" .yaml).log" 2>&1 &
 }
-lm_phases() {  # corpus/v1: phase 1 cross-entropy, phase 2 guided attention; then fine-tuned on corpus/v2
+v3_shards() {  # the v3 tokenizer (warm-started from the first) and corpus/v2 in its codes; both LM and decoder wait on it
+  [ -f runs/tokenizer/v3/export/tokenizer.safetensors ] || { train tokenizer configs/tokenizer_v3.yaml; wait; }
+  [ -f $SHARDS3/index.jsonl ] || $D tokenize --model runs/tokenizer/v3/export --manifest $CORPUS2/manifest.jsonl \
+    --out-shards $SHARDS3 --no-speaker
+}
+lm_phases() {  # corpus/v1: phase 1 cross-entropy, phase 2 guided attention; fine-tuned on corpus/v2, then on v3 codes
   train lm configs/lm_tiny_v1.yaml; wait
   train lm configs/lm_tiny_v1_guided.yaml; wait
   train lm configs/lm_tiny_v2.yaml; wait
+  while [ ! -f $SHARDS3/index.jsonl ]; do sleep 30; done
+  train lm configs/lm_tiny_v3.yaml; wait
 }
-flow_phases() {  # corpus/v1, then fine-tuned on corpus/v2
+flow_phases() {  # corpus/v1, then fine-tuned on corpus/v2, then on v3 codes
   train flow configs/flow_tiny_v1.yaml; wait
   train flow configs/flow_tiny_v2.yaml; wait
+  v3_shards
+  train flow configs/flow_tiny_v3.yaml; wait
 }
 vocoder_phases() {  # Vocos: v2 from scratch (its step 4,000 = end of reconstruction), v4 told the style, v5 voicing head
   local v2=runs/vocoder/vocos_tiny_v2 v4=runs/vocoder/vocos_tiny_v4
@@ -66,12 +81,13 @@ flow_phases &
 vocoder_phases &
 wait
 
-cp runs/lm/tiny_v2/export/lm.* runs/flow/tiny_v2/export/flow.* $BUNDLE/
+cp runs/tokenizer/v3/export/tokenizer.* runs/lm/tiny_v3/export/lm.* runs/flow/tiny_v3/export/flow.* $BUNDLE/
+$D pool tokens $BUNDLE/pools --tokenizer $BUNDLE  # the pools' task prompts in the shipped tokenizer's codes
 # The vocoder travels in the bundle at half precision (5.7 MB; it runs in fp32 after loading).
 .venv/bin/python -c "import sys, torch; from deepasmr.vocoder.vocos import load_vocos, save_vocos; \
 save_vocos(load_vocos(sys.argv[1]), sys.argv[2], torch.float16)" runs/vocoder/vocos_tiny_v5/export $BUNDLE/vocoder
 .venv/bin/python scripts/write_bundle_record.py --bundle $BUNDLE --corpus $CORPUS2 \
-  --run runs/lm/tiny_v1 --run runs/lm/tiny_v1_guided --run runs/lm/tiny_v2 \
-  --run runs/flow/tiny_v1 --run runs/flow/tiny_v2 \
+  --run runs/tokenizer/v3 --run runs/lm/tiny_v1 --run runs/lm/tiny_v1_guided --run runs/lm/tiny_v2 --run runs/lm/tiny_v3 \
+  --run runs/flow/tiny_v1 --run runs/flow/tiny_v2 --run runs/flow/tiny_v3 \
   --run runs/vocoder/vocos_tiny_v2 --run runs/vocoder/vocos_tiny_v4 --run runs/vocoder/vocos_tiny_v5 --vocos vocoder
 echo "bundle $BUNDLE rebuilt; evaluate it with: make eval"
