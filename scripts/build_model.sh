@@ -7,7 +7,7 @@
 # Shards skip speaker embeddings (the tiny flow has use_spk_emb=False; they triple extraction time).
 # On 2 CPU cores the long steps (LM, flow) run side by side, one thread each: ~200 min on corpus/v1, then
 # ~115 min fine-tuning both on corpus/v2 (10 h, the same speakers and splits; ~45 min to synthesise and shard).
-# Then the v3 tokenizer (~35 min at 2 threads with bf16), its shards (~10 min), and ~135 min of both on its codes.
+# The v3 tokenizer (~35 min at 2 threads with bf16) and its shards (~10 min) come first; ~135 min of both on its codes last.
 # A third lane trains the Vocos vocoder on corpus/v2 (~2.8 h at one thread on its own: v2, v4, PYIN labels, v5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,22 +46,15 @@ train() {  # stage config [--set ...]: train (or resume) in the background, logg
   local resume=""; [ -d "$out/checkpoints" ] && resume="--resume"
   $D train "$stage" --config "$config" $resume "$@" >> "runs/logs/$(basename "$config" .yaml).log" 2>&1 &
 }
-v3_shards() {  # the v3 tokenizer (warm-started from the first) and corpus/v2 in its codes; both LM and decoder wait on it
-  [ -f runs/tokenizer/v3/export/tokenizer.safetensors ] || { train tokenizer configs/tokenizer_v3.yaml; wait; }
-  [ -f $SHARDS3/index.jsonl ] || $D tokenize --model runs/tokenizer/v3/export --manifest $CORPUS2/manifest.jsonl \
-    --out-shards $SHARDS3 --no-speaker
-}
 lm_phases() {  # corpus/v1: phase 1 cross-entropy, phase 2 guided attention; fine-tuned on corpus/v2, then on v3 codes
   train lm configs/lm_tiny_v1.yaml; wait
   train lm configs/lm_tiny_v1_guided.yaml; wait
   train lm configs/lm_tiny_v2.yaml; wait
-  while [ ! -f $SHARDS3/index.jsonl ]; do sleep 30; done
   train lm configs/lm_tiny_v3.yaml; wait
 }
 flow_phases() {  # corpus/v1, then fine-tuned on corpus/v2, then on v3 codes
   train flow configs/flow_tiny_v1.yaml; wait
   train flow configs/flow_tiny_v2.yaml; wait
-  v3_shards
   train flow configs/flow_tiny_v3.yaml; wait
 }
 vocoder_phases() {  # Vocos: v2 from scratch (its step 4,000 = end of reconstruction), v4 told the style, v5 voicing head
@@ -76,6 +69,11 @@ vocoder_phases() {  # Vocos: v2 from scratch (its step 4,000 = end of reconstruc
     --manifest $CORPUS2/manifest.jsonl --out runs/vocoder/voicing_v2.safetensors --per-group 400 --workers 2
   train vocoder configs/vocoder_vocos_tiny_v5.yaml; wait
 }
+# The v3 tokenizer (warm-started from the first) and corpus/v2 in its codes, before the lanes: it needs only
+# corpus/v2, and the last LM and decoder phases train on its shards.
+[ -f runs/tokenizer/v3/export/tokenizer.safetensors ] || { train tokenizer configs/tokenizer_v3.yaml; wait; }
+[ -f $SHARDS3/index.jsonl ] || $D tokenize --model runs/tokenizer/v3/export --manifest $CORPUS2/manifest.jsonl \
+  --out-shards $SHARDS3 --no-speaker
 lm_phases &
 flow_phases &
 vocoder_phases &

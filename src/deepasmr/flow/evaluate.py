@@ -69,15 +69,14 @@ class _PhoneReader:
     def __init__(self, tokenizer_dir: str):
         from deepasmr.tokenizer.io import load_tokenizer
 
-        self.model, self.vocab, meta = load_tokenizer(tokenizer_dir)
+        self.model, _, meta = load_tokenizer(tokenizer_dir)
         self.mel_cfg = MelConfig(**meta["mel"])
 
     def add(self, mels: dict[str, torch.Tensor], reference: list[int], totals: dict[str, list[int]]) -> None:
         from deepasmr.tokenizer.analysis import edit_distance
 
         for key, mel in mels.items():
-            with torch.no_grad():
-                hyp = self.model.tokens_to_phone_ids(self.model.encode(mel.float()))[0]
+            hyp = self.model.tokens_to_phone_ids(self.model.encode(mel.float()))[0]  # both run without grad
             totals[key][0] += edit_distance(hyp, reference)
             totals[key][1] += len(reference)
 
