@@ -57,6 +57,11 @@ class LMConfig:
     speech_vocab_size: int = 6561
     # Share of training pairs with no task prompt at all, so the style token alone can steer.
     no_prompt_prob: float = 0.2
+    # Training only: share of speech-token *inputs* (prompt and target history, never labels) replaced by a
+    # random code. Clean history lets a small LM predict the next token from the last few tokens and ignore
+    # the text (measured: right vs wrong text moved teacher-forced accuracy by 0.01); noisy history makes the
+    # text the reliable source and looks like the model's own sampling errors at inference.
+    speech_input_noise: float = 0.0
     # Generated-length bounds relative to the target text length (in text units). Phones, tiny tokenizer
     # (21.5 tokens/s): corpus/small spans 1.36..4.06 tokens per phone over both styles and languages.
     min_tokens_per_text: float = 1.0

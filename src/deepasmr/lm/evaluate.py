@@ -1,6 +1,7 @@
 """Quality of the LM alone on held-out speakers, per (style, language):
 
-- teacher-forced token accuracy and perplexity on the real target tokens;
+- teacher-forced token accuracy and perplexity on the real target tokens, and again with another
+  utterance's text (text reliance: does the LM read the text at all);
 - generation: runaway rate (rows stopped by the max-length bound), generated/real length ratio, and through
   the tokenizer's CTC head the phone error rate (PER) of generated tokens, beside the PER of the real tokens
   (the tokenizer's own floor) and the share of tokens its style head calls ASMR;
@@ -59,18 +60,35 @@ def _groups(utts: Sequence[Utterance]) -> dict[str, list[int]]:
     return dict(sorted(out.items()))
 
 
-def teacher_forced(model: SpeechLM, data: PairDataset, seed: int = 0) -> dict[str, dict]:
-    """Accuracy / perplexity of the real target tokens + eos, with the training-time prompt pairing."""
+def teacher_forced(model: SpeechLM, data: PairDataset, seed: int = 0, wrong_text: bool = False) -> dict[str, dict]:
+    """Accuracy / perplexity of the real target tokens + eos, with the training-time prompt pairing.
+    `wrong_text`: each item gets the text of the next utterance of its group instead of its own."""
     torch.manual_seed(seed)  # prompt draws
     out = {}
     for name, idx in _groups(data.utts).items():
+        items = [data[i] for i in idx]
+        if wrong_text:
+            texts = [it["text"] for it in items]
+            for it, text in zip(items, texts[1:] + texts[:1], strict=True):
+                it["text"] = text
         nll = correct = count = 0
-        for start in range(0, len(idx), EVAL_BATCH):
-            scores = model.score(collate([data[i] for i in idx[start : start + EVAL_BATCH]], token_rate=1.0))
+        for start in range(0, len(items), EVAL_BATCH):
+            scores = model.score(collate(items[start : start + EVAL_BATCH], token_rate=1.0))
             nll, correct, count = nll + scores["nll_sum"], correct + scores["correct"], count + scores["count"]
         out[name] = {"token_acc": correct / count, "perplexity": float(torch.tensor(nll / count).exp()),
                      "tokens": count}
     return out
+
+
+def text_reliance(model: SpeechLM, data: PairDataset, seed: int = 0, right: dict | None = None) -> dict[str, dict]:
+    """How much the LM reads the text: teacher-forced accuracy and perplexity with the right text minus with
+    another utterance's text (same prompts, same targets). Near zero: the tokens come from the speech history
+    alone, and generated speech will not say the words. `right`: teacher_forced's result, if already run."""
+    right = right or teacher_forced(model, data, seed)
+    wrong = teacher_forced(model, data, seed, wrong_text=True)
+    return {name: {"acc_right_text": right[name]["token_acc"], "acc_wrong_text": wrong[name]["token_acc"],
+                   "perplexity_right_text": right[name]["perplexity"],
+                   "perplexity_wrong_text": wrong[name]["perplexity"]} for name in right}
 
 
 def generation(
@@ -165,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
               "ras_trigger_rate_on_real_tokens": ras_trigger_rate([u.tokens.tolist() for u in utts],
                                                                   decode.ras_window, decode.ras_tau),
               "teacher_forced": teacher_forced(model, data, args.seed)}
+    report["text_reliance"] = text_reliance(model, data, args.seed, report["teacher_forced"])
     to_phones = to_style = None
     if args.tokenizer:
         from deepasmr.tokenizer.io import load_tokenizer

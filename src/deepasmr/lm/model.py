@@ -128,10 +128,20 @@ class SpeechLM(nn.Module):
     def _guided(self) -> bool:
         return self.training and self.cfg.guided_attention_weight > 0
 
+    def _noisy_speech_inputs(self, ids: torch.Tensor, kinds: torch.Tensor) -> torch.Tensor:
+        """`ids` with a share cfg.speech_input_noise of the speech positions set to random codes (labels are
+        packed separately, so the targets stay clean)."""
+        share = self.cfg.speech_input_noise
+        if share <= 0:
+            return ids
+        hit = (kinds == KIND_SPEECH) & (torch.rand(ids.shape, device=ids.device) < share)
+        return torch.where(hit, torch.randint_like(ids, self.cfg.speech_vocab_size), ids)
+
     def _logits_and_labels(self, batch: dict):
         device = self.speech_embed.weight.device
         packed = {k: v.to(device) for k, v in pad_rows(rows_from_batch(batch, self.cfg.eos_label), "right").items()}
-        args = (self.embed(packed["ids"], packed["kinds"]), packed["attention_mask"], packed["position_ids"])
+        ids = self._noisy_speech_inputs(packed["ids"], packed["kinds"]) if self.training else packed["ids"]
+        args = (self.embed(ids, packed["kinds"]), packed["attention_mask"], packed["position_ids"])
         attentions = None
         if self._guided():
             with eager_attention(self.backbone):
