@@ -18,6 +18,12 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-score", action="store_true", help="only synthesise")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="processes for PYIN")
+    _add_phone_reader_argument(p)
+
+
+def _add_phone_reader_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--per-tokenizer", metavar="DIR", help="also the phone error rate a speech tokenizer's CTC head "
+                   "reads (an ASR-free intelligibility proxy; e.g. models/tiny)")
 
 
 def add_commands(subparsers) -> None:
@@ -60,6 +66,7 @@ def add_commands(subparsers) -> None:
         "(default tiny.en for en, base for zh)",
     )
     e.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="processes for PYIN")
+    _add_phone_reader_argument(e)
     e.set_defaults(func=cmd_eval)
 
     m = subparsers.add_parser(
@@ -167,7 +174,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if len(args.generated) not in (1, len(args.testset)):
         raise DataError("give one --generated folder, or one per --testset")
     generated = args.generated * len(args.testset) if len(args.generated) == 1 else args.generated
-    config = EvalConfig(language=args.language, asr_model=args.asr, workers=max(1, args.workers))
+    config = EvalConfig(language=args.language, asr_model=args.asr, workers=max(1, args.workers),
+                        phone_reader=args.per_tokenizer)
     results = [
         evaluate_testset(ts, args.audio_root, gen, config) for ts, gen in zip(args.testset, generated, strict=True)
     ]
@@ -210,7 +218,7 @@ def _run_name(testset: str) -> str:
     return f"{_language_of(testset).upper()}_{task_name(testset)}"
 
 
-def _score_runs(runs: list[tuple], audio_root: str, limit: int, workers: int, out) -> None:
+def _score_runs(runs: list[tuple], args: argparse.Namespace, out) -> None:
     """Score each (test set, generated folder) over the entries generated (the `limit` spread), beside the ground
     truth's own figures, then write <out>/eval.{json,md,png} and print the table."""
     from deepasmr.eval.report import render_markdown, write_report
@@ -219,9 +227,10 @@ def _score_runs(runs: list[tuple], audio_root: str, limit: int, workers: int, ou
 
     results = []
     for testset, gen in runs:
-        scored = subset_testset(testset, limit, gen / "testset.json")
-        config = EvalConfig(language=_language_of(testset), workers=max(1, workers))
-        results.append(evaluate_testset(scored, audio_root, gen, config, task=_run_name(testset)))
+        scored = subset_testset(testset, args.limit, gen / "testset.json")
+        config = EvalConfig(language=_language_of(testset), workers=max(1, args.workers),
+                            phone_reader=args.per_tokenizer)
+        results.append(evaluate_testset(scored, args.audio_root, gen, config, task=_run_name(testset)))
     if results:
         paths = write_report(results, out)
         print(render_markdown(results))
@@ -264,7 +273,7 @@ def cmd_eval_model(args: argparse.Namespace) -> int:
         runs.append((testset, gen))
     write_text_atomic(out / "synthesis_logs.json", json.dumps(logs, indent=1, ensure_ascii=False))
     if not args.no_score:
-        _score_runs(runs, args.audio_root, args.limit, args.workers, out)
+        _score_runs(runs, args, out)
     return 0
 
 
@@ -287,5 +296,5 @@ def cmd_baseline(args: argparse.Namespace) -> int:
             print(f"deepasmr baseline: {gen.name} {failure['key']}: {failure['error']}", file=sys.stderr)
         runs.append((testset, gen))
     if not args.no_score:
-        _score_runs(runs, args.audio_root, args.limit, args.workers, out)
+        _score_runs(runs, args, out)
     return 0

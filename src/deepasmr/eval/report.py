@@ -19,6 +19,7 @@ COLUMNS = (
     ("pitch_off_gt", "F0 off GT", True),
     ("error_rate", "{unit}", True),
     ("error_rate_capped", "{unit} capped", True),
+    ("phone_error_rate", "PER (tokenizer)", True),
 )
 
 
@@ -40,23 +41,32 @@ def _unit_name(result: dict) -> str:
     return "CER" if result.get("unit") == "char" else "WER"
 
 
+def _columns(results: list[dict]) -> tuple:
+    """COLUMNS, less the phone error rate when no result was read with a phone reader."""
+    has_per = any(r.get("phone_reader") for r in results)
+    return tuple(c for c in COLUMNS if has_per or c[0] != "phone_error_rate")
+
+
 def render_markdown(results: list[dict]) -> str:
     lines = ["# DeepASMR evaluation", ""]
     unit = "/".join(sorted({_unit_name(r) for r in results})) or "WER"
-    header = ["task", "system", "n"] + [title.format(unit=unit) for _, title, _ in COLUMNS]
+    columns = _columns(results)
+    header = ["task", "system", "n"] + [title.format(unit=unit) for _, title, _ in columns]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for result in results:
         for system, label in SYSTEM_LABELS.items():
             values = result["systems"][system]
             cells = [result["task"], label, str(values["n_utterances"])]
-            cells += [_fmt(values.get(key), pct) for key, _, pct in COLUMNS]
+            cells += [_fmt(values.get(key), pct) for key, _, pct in columns]
             lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     for result in results:
         note = (
             f"- {result['task']}: {result['n_evaluated']} of {result['n_entries']} entries evaluated; "
             f"{result['n_missing']} generated files missing, {result['n_failed']} unreadable "
-            f"({_unit_name(result)} by {result['asr_model']}, language {result['language']})."
+            f"({_unit_name(result)} by {result['asr_model']}, language {result['language']}"
+            + (f"; PER by the CTC head of {result['phone_reader']}" if result.get("phone_reader") else "")
+            + ")."
         )
         lines.append(note)
         for failure in result["failures"][:5]:
@@ -76,7 +86,7 @@ def plot_results(results: list[dict], out: str | os.PathLike, chart: ChartConfig
     import matplotlib.pyplot as plt
     import numpy as np
 
-    keys = [k for k, _, _ in COLUMNS if k not in ("r_uv_mean", "error_rate")]
+    keys = [k for k, _, _ in _columns(results) if k not in ("r_uv_mean", "error_rate")]
     fig, axes = plt.subplots(
         1, len(results), figsize=(chart.width_per_task_in * len(results), chart.height_in), squeeze=False
     )

@@ -39,6 +39,7 @@ class EvalConfig:
     workers: int = 2  # processes for PYIN, the slow part
     voicing: VoicingConfig = field(default=DEFAULT_VOICING)
     generated_name: str = "{key}.wav"
+    phone_reader: str | None = None  # tokenizer folder: also the phone error rate its CTC head reads
 
 
 def load_testset(path: str | os.PathLike) -> list[dict]:
@@ -130,6 +131,11 @@ def evaluate_testset(
         return embeddings[path]
 
     asr = backend or get_backend(config.asr_model, config.language)
+    reader = None
+    if config.phone_reader:
+        from deepasmr.eval.phones import PhoneReader, phone_error_rate, phone_errors
+
+        reader = PhoneReader(config.phone_reader)
     kept = []
     for row in rows:
         emb = {s: embedding(row[s]) for s in (*SYSTEMS, "prompt")}
@@ -151,6 +157,9 @@ def evaluate_testset(
                 "asr_text": hyp,
                 **utterance_errors(row["text"], hyp, config.language),
             }
+            if reader is not None:
+                reference = reader.reference(row["text"], config.language)
+                row[s + "_metrics"].update(phone_errors(reader.phones_of_file(row[s]), reference))
         kept.append(row)
 
     systems = {}
@@ -167,6 +176,7 @@ def evaluate_testset(
             "error_rate_capped": rates["rate_capped"],
             "n_ref_units": rates["n_ref_units"],
             "style_asmr_share": _mean([float(v.style == "asmr") for v in summaries]),
+            "phone_error_rate": phone_error_rate(metrics) if reader is not None else None,
         }
     return {
         "task": task or task_name(testset),
@@ -175,6 +185,7 @@ def evaluate_testset(
         "language": config.language,
         "unit": unit_for(config.language),
         "asr_model": getattr(asr, "name", type(asr).__name__),
+        "phone_reader": config.phone_reader,
         "n_entries": len(entries),
         "n_evaluated": len(kept),
         "n_missing": len(missing),

@@ -27,8 +27,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from deepasmr.audio import MelConfig, log_mel
+from deepasmr.audio import log_mel
 from deepasmr.data.shards import ShardReader
+from deepasmr.eval.phones import PhoneReader, phone_error_rate, phone_errors
 
 
 def _by_speaker_style(rows: list[dict]) -> dict[tuple[str, str], list[dict]]:
@@ -63,26 +64,8 @@ class _Decoder:
         return wav, mel, target["mel"].float()
 
 
-class _PhoneReader:
-    """Log-mel -> phone edit errors against an utterance's phone ids, through a tokenizer's CTC head."""
-
-    def __init__(self, tokenizer_dir: str):
-        from deepasmr.tokenizer.io import load_tokenizer
-
-        self.model, _, meta = load_tokenizer(tokenizer_dir)
-        self.mel_cfg = MelConfig(**meta["mel"])
-
-    def add(self, mels: dict[str, torch.Tensor], reference: list[int], totals: dict[str, list[int]]) -> None:
-        from deepasmr.tokenizer.analysis import edit_distance
-
-        for key, mel in mels.items():
-            hyp = self.model.tokens_to_phone_ids(self.model.encode(mel.float()))[0]  # both run without grad
-            totals[key][0] += edit_distance(hyp, reference)
-            totals[key][1] += len(reference)
-
-
 def reconstruction(decode: _Decoder, groups, wav_of, embed, asr, per_group: int, sr: int,
-                   phones: _PhoneReader | None = None) -> dict:
+                   phones: PhoneReader | None = None) -> dict:
     from deepasmr.eval.asr import error_rate, utterance_errors
     from deepasmr.eval.voicing import analyze_voicing, pool_ratios
     from deepasmr.speaker.embedding import cosine
@@ -98,7 +81,7 @@ def reconstruction(decode: _Decoder, groups, wav_of, embed, asr, per_group: int,
     for name, pairs in sorted(rows_by.items()):
         lang = name.split("/")[1]
         l1, sims, sims_gt, gen_err, gt_err, gen_uv, gt_uv = [], [], [], [], [], [], []
-        phone_totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        phone_rows: dict[str, list[dict]] = defaultdict(list)
         for pair in pairs[:per_group]:
             wav, mel, real_mel = decode(pair["target"]["id"], pair["prompt"]["id"])
             n = min(mel.shape[-1], real_mel.shape[-1])
@@ -111,7 +94,9 @@ def reconstruction(decode: _Decoder, groups, wav_of, embed, asr, per_group: int,
             sims_gt.append(cosine(e_real, e_prompt))
             if phones is not None:
                 mels = {"decoder_mel": mel, "vocoded": log_mel(wav, phones.mel_cfg), "ground_truth": real_mel}
-                phones.add(mels, decode.reader[pair["target"]["id"]]["phones"].tolist(), phone_totals)
+                reference = decode.reader[pair["target"]["id"]]["phones"].tolist()
+                for key, m in mels.items():
+                    phone_rows[key].append(phone_errors(phones.phones_of_mel(m), reference))
             if asr is not None and lang == "en":
                 text = pair["target"]["text"]
                 gen_err.append(utterance_errors(text, asr.transcribe(wav, lang), lang))
@@ -121,8 +106,8 @@ def reconstruction(decode: _Decoder, groups, wav_of, embed, asr, per_group: int,
                      "ground_truth_r_uv_global": pool_ratios(gt_uv)["r_uv_global"],
                      "sim_to_ground_truth": float(np.mean(sims)),
                      "ground_truth_sim_to_prompt": float(np.mean(sims_gt))}
-        if phone_totals:
-            out[name]["phone_error_rate"] = {k: e / max(n, 1) for k, (e, n) in phone_totals.items()}
+        if phone_rows:
+            out[name]["phone_error_rate"] = {k: phone_error_rate(rows) for k, rows in phone_rows.items()}
         if gen_err:
             gen, gt = error_rate(gen_err), error_rate(gt_err)
             out[name] |= {"wer": gen["rate"], "ground_truth_wer": gt["rate"],
@@ -207,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         from deepasmr.eval.asr import get_backend
 
         asr = get_backend(None, "en")
-    phones = _PhoneReader(args.tokenizer) if args.tokenizer else None
+    phones = PhoneReader(args.tokenizer) if args.tokenizer else None
     if args.noise_sweep:
         sweep = {}
         for scale in (float(x) for x in args.noise_sweep.split(",")):

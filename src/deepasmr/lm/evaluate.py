@@ -28,17 +28,9 @@ from deepasmr.lm.generate import LMRequest, generate
 from deepasmr.lm.model import SpeechLM
 from deepasmr.lm.sampling import DecodeConfig, repeats_too_often
 from deepasmr.lm.text import PhoneTokenizer
+from deepasmr.tokenizer.analysis import edit_distance
 
 EVAL_BATCH = 16
-
-
-def edit_distance(ref: Sequence, hyp: Sequence) -> int:
-    row = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        prev, row[0] = row[0], i
-        for j, h in enumerate(hyp, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
-    return row[-1]
 
 
 def ras_trigger_rate(token_seqs: Sequence[Sequence[int]], window: int, tau: float) -> float:
