@@ -62,6 +62,10 @@ class LMConfig:
     # the text (measured: right vs wrong text moved teacher-forced accuracy by 0.01); noisy history makes the
     # text the reliable source and looks like the model's own sampling errors at inference.
     speech_input_noise: float = 0.0
+    # Training only: weight of the auxiliary phone loss (deepasmr.lm.phone_targets; 0 = off, no head). Each
+    # target position also predicts the phone its next token speaks and the phone after it, which only the
+    # text can tell; needs phone text units and the stage's `data.alignment_tokenizer`.
+    phone_aux_weight: float = 0.0
     # Generated-length bounds relative to the target text length (in text units). Phones, tiny tokenizer
     # (21.5 tokens/s): corpus/small spans 1.36..4.06 tokens per phone over both styles and languages.
     min_tokens_per_text: float = 1.0

@@ -52,9 +52,12 @@ class PairDataset(Dataset):
         encode: Callable[[Utterance], list[int]],
         no_prompt_prob: float,
         max_prompt_tokens: int,
+        phone_positions: Sequence[torch.Tensor] | None = None,
     ) -> None:
         self.utts = list(utterances)
         self.text = [torch.tensor(encode(u), dtype=torch.long) for u in self.utts]
+        # Per target token the index of the text phone it speaks (lm.phone_targets), for the phone loss.
+        self.phone_positions = phone_positions
         self.no_prompt_prob = no_prompt_prob
         groups: dict[tuple[str, str], list[int]] = defaultdict(list)
         for i, u in enumerate(self.utts):
@@ -82,7 +85,7 @@ class PairDataset(Dataset):
         u = self.utts[i]
         j = self._prompt_index(i)
         empty = torch.zeros(0, dtype=torch.long)
-        return {
+        item = {
             "id": u.id,
             "text": self.text[i],
             "speech": u.tokens.long(),
@@ -90,6 +93,9 @@ class PairDataset(Dataset):
             "prompt_text": self.text[j] if j is not None else empty,
             "prompt_speech": self.utts[j].tokens.long() if j is not None else empty,
         }
+        if self.phone_positions is not None:
+            item["phone_pos"] = self.phone_positions[i]
+        return item
 
 
 def _pad(seqs: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -102,8 +108,9 @@ def _pad(seqs: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
 def collate(items: list[dict], token_rate: float) -> dict:
     """Field-wise right padding (packing into LM sequences happens in SpeechLM, see lm.model)."""
     batch: dict = {"ids": [it["id"] for it in items], "batch_size": len(items)}
-    for key in ("text", "speech", "prompt_text", "prompt_speech"):
-        batch[key], batch[f"{key}_lens"] = _pad([it[key] for it in items])
+    for key in ("text", "speech", "prompt_text", "prompt_speech", "phone_pos"):
+        if key in items[0]:
+            batch[key], batch[f"{key}_lens"] = _pad([it[key] for it in items])
     batch["style"] = torch.tensor([it["style"] for it in items], dtype=torch.long)
     batch["seconds"] = float(batch["speech_lens"].sum()) / token_rate
     return batch
@@ -200,10 +207,30 @@ class LMDataModule(FrameDataModule):
             return lambda u: tokenizer.encode_phones(u.phones)
         return lambda u: tokenizer.encode(u.text, u.language)
 
+    def _phone_positions(self, utts: list[Utterance]) -> list[torch.Tensor] | None:
+        """Phone alignment of every target token when the auxiliary phone loss is on (else None)."""
+        if self.cfg.model.phone_aux_weight <= 0 or not utts:
+            return None
+        tokenizer_dir = self.cfg.data.alignment_tokenizer
+        if not tokenizer_dir:
+            raise DataError("model.phone_aux_weight > 0 needs data.alignment_tokenizer: the tokenizer folder that "
+                            f"wrote {self.cfg.data.shards}")
+        from deepasmr.lm.phone_targets import token_phone_positions
+
+        vocab = read_shard_meta(self.cfg.data.shards).get("tokenizer", {}).get("vocab", [])
+        positions, fallbacks = token_phone_positions(tokenizer_dir, vocab, utts)
+        if fallbacks:
+            print(f"phone alignment: {fallbacks} of {len(utts)} utterances spread evenly (CTC could not align)")
+        return positions
+
     def build_datasets(self):
         data, model = self.cfg.data, self.cfg.model
         encode = self._encoder()
-        train = PairDataset(self.utterances(data.train_splits), encode, model.no_prompt_prob, data.max_prompt_tokens)
+
+        train_utts = self.utterances(data.train_splits)
+        train = PairDataset(train_utts, encode, model.no_prompt_prob, data.max_prompt_tokens,
+                            self._phone_positions(train_utts))
+        # Validation scores the speech tokens alone (the phone loss is a training signal), so needs no alignment.
         val_utts = self.utterances(data.val_splits) if data.val_splits else []
         val = PairDataset(val_utts, encode, model.no_prompt_prob, data.max_prompt_tokens) if val_utts else None
         return train, val

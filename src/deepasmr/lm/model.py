@@ -22,6 +22,7 @@ from transformers import Qwen2Config, Qwen2Model
 
 from deepasmr.errors import ModelFilesError
 from deepasmr.lm.config import IGNORE_INDEX, NUM_SPECIAL, LMConfig
+from deepasmr.lm.guided import guided_attention_loss, row_spans
 from deepasmr.lm.layout import KIND_SPECIAL, KIND_SPEECH, KIND_TEXT, pad_rows, rows_from_batch
 
 
@@ -77,6 +78,20 @@ class SpeechLM(nn.Module):
         for table in (self.speech_embed, self.special_embed, self.speech_head):
             nn.init.normal_(table.weight, std=cfg.init_std)
         nn.init.zeros_(self.speech_head.bias)
+        self.phone_head: nn.Linear | None = None
+        self.add_phone_head()
+
+    def add_phone_head(self) -> None:
+        """The auxiliary phone head (training only; see lm.phone_targets) when cfg.phone_aux_weight asks for it:
+        per target position, logits of the phone its next token speaks and of the phone after that one."""
+        if self.cfg.phone_aux_weight <= 0 or self.phone_head is not None:
+            return
+        if self.cfg.text_unit != "phone":
+            raise ValueError("phone_aux_weight needs phone text units (text_unit: phone)")
+        hidden = self.speech_embed.embedding_dim
+        self.phone_head = nn.Linear(hidden, 2 * self.cfg.text_vocab_size).to(self.speech_embed.weight.device)
+        nn.init.normal_(self.phone_head.weight, std=self.cfg.init_std)
+        nn.init.zeros_(self.phone_head.bias)
 
     @classmethod
     def from_config(cls, cfg: LMConfig) -> SpeechLM:
@@ -137,43 +152,66 @@ class SpeechLM(nn.Module):
         hit = (kinds == KIND_SPEECH) & (torch.rand(ids.shape, device=ids.device) < share)
         return torch.where(hit, torch.randint_like(ids, self.cfg.speech_vocab_size), ids)
 
-    def _logits_and_labels(self, batch: dict):
+    def _hidden_and_labels(self, batch: dict):
+        """Backbone over the packed batch -> (hidden (B, L, H), attention weights or None, labels (B, L))."""
         device = self.speech_embed.weight.device
         packed = {k: v.to(device) for k, v in pad_rows(rows_from_batch(batch, self.cfg.eos_label), "right").items()}
         ids = self._noisy_speech_inputs(packed["ids"], packed["kinds"]) if self.training else packed["ids"]
         args = (self.embed(ids, packed["kinds"]), packed["attention_mask"], packed["position_ids"])
-        attentions = None
         if self._guided():
             with eager_attention(self.backbone):
                 hidden, _, attentions = self.run(*args, attentions=True)
-        else:
-            hidden, _ = self.run(*args)
-        labels = packed["labels"]
+            return hidden, attentions, packed["labels"]
+        return self.run(*args)[0], None, packed["labels"]
+
+    def _phone_aux(self, hidden: torch.Tensor, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
+        """Cross-entropy (mean of the two targets) and accuracy of the phone head on every target position
+        whose text is known. batch["phone_pos"]: per target token the index of the text phone it speaks."""
+        positions, now, after = [], [], []
+        for b, s in enumerate(row_spans(batch)):
+            text = batch["text"][b, : s.text_end - s.text_start]
+            if len(text) == 0:
+                continue
+            pos = batch["phone_pos"][b, : s.target_end - s.target_start].clamp(max=len(text) - 1)
+            positions.append(hidden[b, s.target_start : s.target_end])
+            now.append(text[pos])
+            nxt = pos + 1
+            after.append(torch.where(nxt < len(text), text[nxt.clamp(max=len(text) - 1)], IGNORE_INDEX))
+        logits = self.phone_head(torch.cat(positions)).float().view(-1, 2, self.cfg.text_vocab_size)
+        labels = torch.stack([torch.cat(now), torch.cat(after)], dim=1).to(logits.device)
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1))
         scored = labels != IGNORE_INDEX
-        # The head runs only where there is a label: most positions are text / prompt.
-        return self.speech_head(hidden[scored]), labels[scored], attentions
+        acc = (logits.detach().argmax(-1) == labels)[scored].float().mean()
+        return loss, acc
 
     def forward(self, batch: dict) -> dict[str, torch.Tensor]:
         """{"loss": mean cross-entropy over the target speech tokens + eos, "acc": top-1 accuracy on them}
-        (the dict every stage returns to deepasmr.train's StageModule). With guided attention on, training's
-        loss adds it (weighted) and the dict also carries "ce" and "guided"."""
-        logits, labels, attentions = self._logits_and_labels(batch)
+        (the dict every stage returns to deepasmr.train's StageModule). In training, guided attention and the
+        auxiliary phone loss add to the loss (weighted) when on; the dict then also carries "ce" and theirs."""
+        hidden, attentions, labels = self._hidden_and_labels(batch)
+        scored = labels != IGNORE_INDEX
+        # The head runs only where there is a label: most positions are text / prompt.
+        logits, labels = self.speech_head(hidden[scored]), labels[scored]
         ce = F.cross_entropy(logits.float(), labels)
-        acc = (logits.detach().argmax(dim=-1) == labels).float().mean()
-        if attentions is None:
-            return {"loss": ce, "acc": acc}
-        from deepasmr.lm.guided import guided_attention_loss, row_spans
-
+        out = {"loss": ce, "acc": (logits.detach().argmax(dim=-1) == labels).float().mean()}
         cfg = self.cfg
-        guided = guided_attention_loss(attentions, row_spans(batch), cfg.guided_attention_layers,
-                                       cfg.guided_attention_heads, cfg.guided_attention_sigma)
-        return {"loss": ce + cfg.guided_attention_weight * guided, "acc": acc, "ce": ce.detach(),
-                "guided": guided.detach()}
+        if attentions is not None:
+            guided = guided_attention_loss(attentions, row_spans(batch), cfg.guided_attention_layers,
+                                           cfg.guided_attention_heads, cfg.guided_attention_sigma)
+            out.update(loss=out["loss"] + cfg.guided_attention_weight * guided, guided=guided.detach())
+        if self.training and self.phone_head is not None and "phone_pos" in batch:
+            phone, phone_acc = self._phone_aux(hidden, batch)
+            out.update(loss=out["loss"] + cfg.phone_aux_weight * phone, phone=phone.detach(), phone_acc=phone_acc)
+        if len(out) > 2:
+            out["ce"] = ce.detach()
+        return out
 
     @torch.no_grad()
     def score(self, batch: dict) -> dict[str, float]:
         """Teacher-forced sums for evaluation: summed NLL, correct top-1 predictions, scored tokens."""
-        logits, labels, _ = self._logits_and_labels(batch)
+        hidden, _, labels = self._hidden_and_labels(batch)
+        scored = labels != IGNORE_INDEX
+        logits, labels = self.speech_head(hidden[scored]), labels[scored]
         nll = F.cross_entropy(logits.float(), labels, reduction="sum")
         correct = (logits.argmax(dim=-1) == labels).sum()
         return {"nll_sum": float(nll), "correct": int(correct), "count": int(labels.numel())}

@@ -21,6 +21,8 @@ class LMDataConfig:
     val_splits: tuple[str, ...] = ("dev",)
     max_prompt_tokens: int = 300  # longer clips are never used as task prompts
     max_target_tokens: int = 800  # longer targets are skipped (memory)
+    # The tokenizer folder that wrote the shards: its CTC head aligns phones to tokens for model.phone_aux_weight.
+    alignment_tokenizer: str | None = None
 
 
 @dataclass
@@ -38,8 +40,8 @@ class LMStageConfig:
 
 
 # LMConfig fields that only shape training, taken from the run's config when starting from `init_from`.
-TRAINING_ONLY_FIELDS = ("no_prompt_prob", "speech_input_noise", "guided_attention_weight", "guided_attention_sigma",
-                        "guided_attention_layers", "guided_attention_heads")
+TRAINING_ONLY_FIELDS = ("no_prompt_prob", "speech_input_noise", "phone_aux_weight", "guided_attention_weight",
+                        "guided_attention_sigma", "guided_attention_layers", "guided_attention_heads")
 
 
 def tiny() -> LMStageConfig:
@@ -85,6 +87,7 @@ def build_model(cfg: LMStageConfig, dm):
             raise DataError(f"{cfg.init_from} has a codebook of {start.cfg.speech_vocab_size}, the shards "
                             f"{model_cfg.speech_vocab_size}")
         start.cfg = replace(start.cfg, **{k: getattr(cfg.model, k) for k in TRAINING_ONLY_FIELDS})
+        start.add_phone_head()
         cfg.model = start.cfg
         return start.train()
     if model_cfg.text_unit == "phone" and not model_cfg.phones:

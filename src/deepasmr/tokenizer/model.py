@@ -155,15 +155,19 @@ class SpeechTokenizer(nn.Module):
         return [c[:n] for c, n in zip(enc["codes"], enc["lengths"].tolist(), strict=True)]
 
     @torch.no_grad()
-    def tokens_to_phone_ids(self, tokens: list[torch.Tensor]) -> list[list[int]]:
-        """CTC greedy decoding of phone ids from tokens alone (blank and repeats collapsed)."""
+    def tokens_to_phone_logprobs(self, tokens: list[torch.Tensor]) -> list[torch.Tensor]:
+        """The CTC head's (n_tokens, vocab) phone log-probabilities read from tokens alone, per utterance."""
         lengths = torch.tensor([len(t) for t in tokens])
         padded = nn.utils.rnn.pad_sequence([t.long() for t in tokens], batch_first=True)
         q = self.fsq.indices_to_codes(padded)
         logp, _ = self.decode_codes(q, self._pad_mask(lengths, padded.shape[1]))
+        return [lp[:n] for lp, n in zip(logp, lengths.tolist(), strict=True)]
+
+    def tokens_to_phone_ids(self, tokens: list[torch.Tensor]) -> list[list[int]]:
+        """CTC greedy decoding of phone ids from tokens alone (blank and repeats collapsed)."""
         out = []
-        for best, n in zip(logp.argmax(-1), lengths.tolist(), strict=True):
-            ids = torch.unique_consecutive(best[:n]).tolist()
+        for logp in self.tokens_to_phone_logprobs(tokens):
+            ids = torch.unique_consecutive(logp.argmax(-1)).tolist()
             out.append([i for i in ids if i != 0])
         return out
 
