@@ -2,6 +2,7 @@
 hand-made posteriors and on the tiny corpus's real tokens, the loss in SpeechLM, and a run of the train entry
 that starts from an LM without the phone head."""
 
+import json
 from dataclasses import replace
 
 import numpy as np
@@ -94,6 +95,10 @@ def test_phone_loss_adds_to_training_only_and_its_head_learns(make_model):
         out["loss"].backward()
         opt.step()
     assert float(out["phone"]) < 0.5 * first and float(out["phone_acc"]) > 0.5
+    scores = model.eval().phone_scores(batch)
+    assert scores["now_count"] == int(batch["speech_lens"].sum())
+    assert scores["next_count"] == scores["now_count"] - 2 * len(batch["text"])  # no phone after the last
+    assert scores["now_correct"] > 0.5 * scores["now_count"]
     assert make_model().phone_head is None  # off by default: no extra weights in a bundle
     with pytest.raises(ValueError, match="phone text units"):
         make_model(phone_aux_weight=1.0, text_unit="bpe")
@@ -120,3 +125,12 @@ def test_train_entry_adds_the_phone_head_to_a_model_without_one(real_utterances,
     assert train("lm", cfg)["global_step"] == 2
     tuned = load_lm(tmp_path / "run" / "export")
     assert tuned.phone_head is not None and tuned.cfg.phone_aux_weight == 1.0
+
+    # lm.evaluate reports the head's accuracy on held-out speakers when given the aligning tokenizer.
+    from deepasmr.lm.evaluate import main
+
+    report = tmp_path / "eval.json"
+    assert main(["--lm", str(tmp_path / "run" / "export"), "--shards", str(shards), "--split", "dev",
+                 "--tokenizer", str(bundle_dir), "--generate", "0", "--alignment", "0", "--json", str(report)]) == 0
+    heads = json.loads(report.read_text())["phone_head"]
+    assert heads and all(0 <= g["now_acc"] <= 1 and 0 <= g["next_acc"] <= 1 for g in heads.values())

@@ -5,6 +5,7 @@
 - generation: runaway rate (rows stopped by the max-length bound), generated/real length ratio, and through
   the tokenizer's CTC head the phone error rate (PER) of generated tokens, beside the PER of the real tokens
   (the tokenizer's own floor) and the share of tokens its style head calls ASMR;
+- the auxiliary phone head's accuracy (now / next phone), for an LM trained with one and --tokenizer given;
 - alignment: whether some attention head reads the text monotonically (`deepasmr.lm.alignment`), with a PNG
   of the best head on one utterance per group when --plots is given.
 
@@ -81,6 +82,22 @@ def text_reliance(model: SpeechLM, data: PairDataset, seed: int = 0, right: dict
     return {name: {"acc_right_text": right[name]["token_acc"], "acc_wrong_text": wrong[name]["token_acc"],
                    "perplexity_right_text": right[name]["perplexity"],
                    "perplexity_wrong_text": wrong[name]["perplexity"]} for name in right}
+
+
+def phone_head_accuracy(model: SpeechLM, data: PairDataset) -> dict[str, dict]:
+    """Teacher-forced accuracy of the auxiliary phone head (lm.phone_targets) per group: does the hidden
+    state know which phone the next token speaks ("now") and which comes after it ("next": only the text can
+    tell). `data` needs phone positions."""
+    out = {}
+    for name, idx in _groups(data.utts).items():
+        items = [data[i] for i in idx]
+        sums: dict[str, int] = defaultdict(int)
+        for start in range(0, len(items), EVAL_BATCH):
+            for key, value in model.phone_scores(collate(items[start : start + EVAL_BATCH], 1.0)).items():
+                sums[key] += value
+        out[name] = {"now_acc": sums["now_correct"] / max(1, sums["now_count"]),
+                     "next_acc": sums["next_correct"] / max(1, sums["next_count"])}
+    return out
 
 
 def generation(
@@ -183,6 +200,13 @@ def main(argv: list[str] | None = None) -> int:
         tok, vocab, _ = load_tokenizer(args.tokenizer)
         to_phones = lambda ts: [vocab.decode(ids) for ids in tok.tokens_to_phone_ids(ts)]  # noqa: E731
         to_style = tok.tokens_to_style
+        if model.phone_head is not None:
+            from deepasmr.lm.data import read_shard_meta
+            from deepasmr.lm.phone_targets import token_phone_positions
+
+            vocab_symbols = read_shard_meta(args.shards).get("tokenizer", {}).get("vocab", [])
+            data.phone_positions = token_phone_positions(args.tokenizer, vocab_symbols, utts)[0]
+            report["phone_head"] = phone_head_accuracy(model, data)
     prompt_for = _pool_prompts(args.pools, model) if args.prompt == "pool" else None
     if args.generate > 0:
         report["generation"] = generation(model, data, args.generate, decode, args.seed, to_phones, to_style,

@@ -164,9 +164,10 @@ class SpeechLM(nn.Module):
             return hidden, attentions, packed["labels"]
         return self.run(*args)[0], None, packed["labels"]
 
-    def _phone_aux(self, hidden: torch.Tensor, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
-        """Cross-entropy (mean of the two targets) and accuracy of the phone head on every target position
-        whose text is known. batch["phone_pos"]: per target token the index of the text phone it speaks."""
+    def _phone_logits_and_labels(self, hidden: torch.Tensor, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
+        """Phone-head logits (N, 2, text vocab) and labels (N, 2: the phone the next token speaks, the phone
+        after it or IGNORE_INDEX at the last phone) over every target position whose text is known.
+        batch["phone_pos"]: per target token the index of the text phone it speaks (lm.phone_targets)."""
         positions, now, after = [], [], []
         for b, s in enumerate(row_spans(batch)):
             text = batch["text"][b, : s.text_end - s.text_start]
@@ -178,11 +179,25 @@ class SpeechLM(nn.Module):
             nxt = pos + 1
             after.append(torch.where(nxt < len(text), text[nxt.clamp(max=len(text) - 1)], IGNORE_INDEX))
         logits = self.phone_head(torch.cat(positions)).float().view(-1, 2, self.cfg.text_vocab_size)
-        labels = torch.stack([torch.cat(now), torch.cat(after)], dim=1).to(logits.device)
+        return logits, torch.stack([torch.cat(now), torch.cat(after)], dim=1).to(logits.device)
+
+    def _phone_aux(self, hidden: torch.Tensor, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
+        """Cross-entropy (mean over both targets) and accuracy of the phone head."""
+        logits, labels = self._phone_logits_and_labels(hidden, batch)
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1))
-        scored = labels != IGNORE_INDEX
-        acc = (logits.detach().argmax(-1) == labels)[scored].float().mean()
+        acc = (logits.detach().argmax(-1) == labels)[labels != IGNORE_INDEX].float().mean()
         return loss, acc
+
+    @torch.no_grad()
+    def phone_scores(self, batch: dict) -> dict[str, int]:
+        """Evaluation of the phone head: correct top-1 predictions and counts, for the phone the next token
+        speaks ("now") and the phone after it ("next", which only the text can tell)."""
+        hidden, _, _ = self._hidden_and_labels(batch)
+        logits, labels = self._phone_logits_and_labels(hidden, batch)
+        hit = logits.argmax(-1) == labels
+        scored = labels != IGNORE_INDEX
+        return {"now_correct": int(hit[:, 0].sum()), "now_count": int(scored[:, 0].sum()),
+                "next_correct": int(hit[:, 1][scored[:, 1]].sum()), "next_count": int(scored[:, 1].sum())}
 
     def forward(self, batch: dict) -> dict[str, torch.Tensor]:
         """{"loss": mean cross-entropy over the target speech tokens + eos, "acc": top-1 accuracy on them}
