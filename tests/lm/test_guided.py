@@ -78,3 +78,19 @@ def test_attention_off_the_text_cannot_dodge_the_loss():
     loss = lambda a: float(guided_attention_loss((a,), spans, [0], 1, 0.2))  # noqa: E731
     assert loss(on_diagonal) < 0.05  # steps of 1/30 off the exact diagonal cost a little
     assert loss(elsewhere) == 1.0
+
+
+def test_aligned_guidance_rewards_the_aligned_phone_not_the_diagonal():
+    from deepasmr.lm.guided import RowSpans, guided_attention_loss
+
+    # 30 target tokens over 10 phones at an uneven pace: the first phone lasts 12 tokens, the others 2.
+    phone_pos = torch.tensor([0] * 12 + [p for p in range(1, 10) for _ in range(2)])[None]
+    spans = [RowSpans(text_start=2, text_end=12, target_start=13, target_end=43)]
+    aligned, diagonal = torch.zeros(1, 1, 45, 45), torch.zeros(1, 1, 45, 45)
+    for t in range(30):
+        aligned[0, 0, 13 + t, 2 + int(phone_pos[0, t])] = 1.0
+        diagonal[0, 0, 13 + t, 2 + t // 3] = 1.0
+    loss = lambda a, **kw: float(guided_attention_loss((a,), spans, [0], 1, 0.2, **kw))  # noqa: E731
+    assert loss(aligned, phone_pos=phone_pos, aligned_sigma=1.0) == 0.0
+    assert loss(diagonal, phone_pos=phone_pos, aligned_sigma=1.0) > 0.3
+    assert loss(diagonal) < loss(aligned)  # without positions the proportional diagonal is the target

@@ -76,6 +76,9 @@ class LMConfig:
     guided_attention_sigma: float = 0.2
     guided_attention_layers: list[int] = field(default_factory=lambda: [2, 3])
     guided_attention_heads: int = 2
+    # > 0: guide those heads to each target token's aligned phone (lm.phone_targets; width in phones) instead
+    # of the proportional diagonal. Needs the stage's `data.alignment_tokenizer`.
+    guided_attention_aligned_sigma: float = 0.0
     # Full Qwen2Config dict of a loaded backbone, kept so a saved model rebuilds without `pretrained_dir`.
     backbone: dict | None = None
 
@@ -83,6 +86,12 @@ class LMConfig:
     def eos_label(self) -> int:
         """Index of eos in the speech head's output (after the codes)."""
         return self.speech_vocab_size
+
+    @property
+    def needs_phone_alignment(self) -> bool:
+        """Training needs lm.phone_targets' per-token phone positions (phone loss or aligned guidance)."""
+        aligned_guidance = self.guided_attention_weight > 0 and self.guided_attention_aligned_sigma > 0
+        return self.phone_aux_weight > 0 or aligned_guidance
 
     @property
     def head_size(self) -> int:

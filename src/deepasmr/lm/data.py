@@ -208,13 +208,13 @@ class LMDataModule(FrameDataModule):
         return lambda u: tokenizer.encode(u.text, u.language)
 
     def _phone_positions(self, utts: list[Utterance]) -> list[torch.Tensor] | None:
-        """Phone alignment of every target token when the auxiliary phone loss is on (else None)."""
-        if self.cfg.model.phone_aux_weight <= 0 or not utts:
+        """Phone alignment of every target token when the phone loss or aligned guidance is on (else None)."""
+        if not self.cfg.model.needs_phone_alignment or not utts:
             return None
         tokenizer_dir = self.cfg.data.alignment_tokenizer
         if not tokenizer_dir:
-            raise DataError("model.phone_aux_weight > 0 needs data.alignment_tokenizer: the tokenizer folder that "
-                            f"wrote {self.cfg.data.shards}")
+            raise DataError("model.phone_aux_weight / guided_attention_aligned_sigma need data.alignment_tokenizer: "
+                            f"the tokenizer folder that wrote {self.cfg.data.shards}")
         from deepasmr.lm.phone_targets import token_phone_positions
 
         vocab = read_shard_meta(self.cfg.data.shards).get("tokenizer", {}).get("vocab", [])

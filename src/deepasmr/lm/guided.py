@@ -53,16 +53,31 @@ def diagonal_penalty(n_target: int, n_text: int, sigma: float) -> torch.Tensor:
     return 1.0 - torch.exp(-((n - t) ** 2) / (2 * sigma**2))
 
 
+def aligned_penalty(phone_pos: torch.Tensor, n_text: int, sigma: float) -> torch.Tensor:
+    """[n_target, n_text] weights: 0 at the phone each target token speaks (lm.phone_targets' alignment),
+    towards 1 away from it; `sigma` in phones."""
+    n = torch.arange(n_text, dtype=torch.float32)[None, :]
+    return 1.0 - torch.exp(-((n - phone_pos.float()[:, None]) ** 2) / (2 * sigma**2))
+
+
 def guided_attention_loss(attentions: tuple[torch.Tensor, ...], spans: list[RowSpans], layers: list[int],
-                          heads: int, sigma: float) -> torch.Tensor:
+                          heads: int, sigma: float, phone_pos: torch.Tensor | None = None,
+                          aligned_sigma: float = 0.0) -> torch.Tensor:
     """Mean off-diagonal attention mass of the first `heads` heads of `layers` for the target rows, where any
-    mass outside T-text has penalty 1: 1 - sum_n A[t, n] (1 - W[t, n]). attentions: per layer [B, H, L, L]."""
+    mass outside T-text has penalty 1: 1 - sum_n A[t, n] (1 - W[t, n]). attentions: per layer [B, H, L, L].
+    With `phone_pos` (B, n_target) and `aligned_sigma` > 0 the target is each token's aligned phone instead of
+    the proportional diagonal: a speaker's pace is not t/T, and a head pointing a few phones off cannot tell
+    the LM which phone comes next."""
     total, count = attentions[0].new_zeros(()), 0
     for b, s in enumerate(spans):
         n_target, n_text = s.target_end - s.target_start, s.text_end - s.text_start
         if n_target < 2 or n_text < 2:
             continue
-        penalty = diagonal_penalty(n_target, n_text, sigma).to(attentions[0].device)
+        if phone_pos is not None and aligned_sigma > 0:
+            penalty = aligned_penalty(phone_pos[b, :n_target].clamp(max=n_text - 1), n_text, aligned_sigma)
+        else:
+            penalty = diagonal_penalty(n_target, n_text, sigma)
+        penalty = penalty.to(attentions[0].device)
         for layer in layers:
             block = attentions[layer][b, :heads, s.target_start:s.target_end, s.text_start:s.text_end].float()
             total = total + (1.0 - (block * (1.0 - penalty)).sum(-1)).mean()

@@ -212,7 +212,8 @@ class SpeechLM(nn.Module):
         cfg = self.cfg
         if attentions is not None:
             guided = guided_attention_loss(attentions, row_spans(batch), cfg.guided_attention_layers,
-                                           cfg.guided_attention_heads, cfg.guided_attention_sigma)
+                                           cfg.guided_attention_heads, cfg.guided_attention_sigma,
+                                           batch.get("phone_pos"), cfg.guided_attention_aligned_sigma)
             out.update(loss=out["loss"] + cfg.guided_attention_weight * guided, guided=guided.detach())
         if self.training and self.phone_head is not None and "phone_pos" in batch:
             phone, phone_acc = self._phone_aux(hidden, batch)

@@ -41,7 +41,8 @@ class LMStageConfig:
 
 # LMConfig fields that only shape training, taken from the run's config when starting from `init_from`.
 TRAINING_ONLY_FIELDS = ("no_prompt_prob", "speech_input_noise", "phone_aux_weight", "guided_attention_weight",
-                        "guided_attention_sigma", "guided_attention_layers", "guided_attention_heads")
+                        "guided_attention_sigma", "guided_attention_layers", "guided_attention_heads",
+                        "guided_attention_aligned_sigma")
 
 
 def tiny() -> LMStageConfig:
