@@ -66,6 +66,9 @@ class LMConfig:
     # target position also predicts the phone its next token speaks and the phone after it, which only the
     # text can tell; needs phone text units and the stage's `data.alignment_tokenizer`.
     phone_aux_weight: float = 0.0
+    # Text pointer (deepasmr.lm.pointer; beyond the paper): each target position is told the phone its token
+    # speaks and an advance head moves the pointer. Changes the model (not training-only); needs phone units.
+    text_pointer: bool = False
     # Generated-length bounds relative to the target text length (in text units). Phones, tiny tokenizer
     # (21.5 tokens/s): corpus/small spans 1.36..4.06 tokens per phone over both styles and languages.
     min_tokens_per_text: float = 1.0
@@ -91,7 +94,7 @@ class LMConfig:
     def needs_phone_alignment(self) -> bool:
         """Training needs lm.phone_targets' per-token phone positions (phone loss or aligned guidance)."""
         aligned_guidance = self.guided_attention_weight > 0 and self.guided_attention_aligned_sigma > 0
-        return self.phone_aux_weight > 0 or aligned_guidance
+        return self.phone_aux_weight > 0 or aligned_guidance or self.text_pointer
 
     @property
     def head_size(self) -> int:

@@ -230,9 +230,11 @@ class LMDataModule(FrameDataModule):
         train_utts = self.utterances(data.train_splits)
         train = PairDataset(train_utts, encode, model.no_prompt_prob, data.max_prompt_tokens,
                             self._phone_positions(train_utts))
-        # Validation scores the speech tokens alone (the phone loss is a training signal), so needs no alignment.
+        # Validation scores the speech tokens alone, so needs an alignment only for a text pointer's inputs.
         val_utts = self.utterances(data.val_splits) if data.val_splits else []
-        val = PairDataset(val_utts, encode, model.no_prompt_prob, data.max_prompt_tokens) if val_utts else None
+        val_positions = self._phone_positions(val_utts) if model.text_pointer else None
+        val = (PairDataset(val_utts, encode, model.no_prompt_prob, data.max_prompt_tokens, val_positions)
+               if val_utts else None)
         return train, val
 
     def collate(self, items: list[dict]) -> dict:

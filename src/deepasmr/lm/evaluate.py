@@ -188,6 +188,16 @@ def main(argv: list[str] | None = None) -> int:
                        max_prompt_tokens=model.cfg.max_positions)
     decode = DecodeConfig(greedy=args.greedy, temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
                           ras_window=args.ras_window, ras_tau=args.ras_tau)
+    if model.phone_head is not None or model.pointer is not None:
+        # Phone positions of the real tokens: the phone head's labels, a text pointer's teacher-forced inputs.
+        if not args.tokenizer:
+            raise SystemExit("this LM has a phone head or text pointer: give --tokenizer (the one that wrote the "
+                             "shards) to align its phones")
+        from deepasmr.lm.data import read_shard_meta
+        from deepasmr.lm.phone_targets import token_phone_positions
+
+        vocab_symbols = read_shard_meta(args.shards).get("tokenizer", {}).get("vocab", [])
+        data.phone_positions = token_phone_positions(args.tokenizer, vocab_symbols, utts)[0]
     report = {"split": args.split, "prompt": args.prompt, "decode": asdict(decode),
               "ras_trigger_rate_on_real_tokens": ras_trigger_rate([u.tokens.tolist() for u in utts],
                                                                   decode.ras_window, decode.ras_tau),
@@ -201,11 +211,6 @@ def main(argv: list[str] | None = None) -> int:
         to_phones = lambda ts: [vocab.decode(ids) for ids in tok.tokens_to_phone_ids(ts)]  # noqa: E731
         to_style = tok.tokens_to_style
         if model.phone_head is not None:
-            from deepasmr.lm.data import read_shard_meta
-            from deepasmr.lm.phone_targets import token_phone_positions
-
-            vocab_symbols = read_shard_meta(args.shards).get("tokenizer", {}).get("vocab", [])
-            data.phone_positions = token_phone_positions(args.tokenizer, vocab_symbols, utts)[0]
             report["phone_head"] = phone_head_accuracy(model, data)
     prompt_for = _pool_prompts(args.pools, model) if args.prompt == "pool" else None
     if args.generate > 0:

@@ -4,7 +4,7 @@ Prefixes are left-padded (lm.layout) so every row's next token goes in the same 
 masked and position ids count real tokens only, so a row decodes the same in a batch as alone. Generation
 stops per row at eos (not allowed before the row's minimum length) or at its maximum length, both set from
 the length of the target text (LMConfig.min/max_tokens_per_text); rows that hit the maximum are flagged so
-callers can count runaways.
+callers can count runaways. A text-pointer LM (lm.pointer) also moves each row's pointer after every token.
 """
 
 from __future__ import annotations
@@ -90,11 +90,15 @@ def _decode(model: SpeechLM, requests, decode: DecodeConfig, use_cache: bool, ge
     rows = [prefix_row(r.text, style_index(r.style), r.prompt_text, r.prompt_speech) for r in requests]
     packed = {k: v.to(device) for k, v in pad_rows(rows, "left").items()}
     embeds = model.embed(packed["ids"], packed["kinds"])
+    n = len(requests)
+    texts = [torch.as_tensor(list(r.text), dtype=torch.long, device=device) for r in requests]
+    pointers = torch.zeros(n, dtype=torch.long, device=device)  # the phone z_1 speaks: the first
+    if model.pointer is not None:
+        embeds[:, -1] += _pointer_embeds(model, texts, pointers)  # the last prefix position predicts z_1
     mask, positions = packed["attention_mask"], packed["position_ids"]
     cache = DynamicCache(config=model.backbone.config) if use_cache else None
     hidden, cache = model.run(embeds, mask, positions, cache)
 
-    n = len(requests)
     bounds = [length_bounds(len(r.text), cfg, decode) for r in requests]
     tokens: list[list[int]] = [[] for _ in range(n)]
     hit_max = [False] * n
@@ -102,6 +106,11 @@ def _decode(model: SpeechLM, requests, decode: DecodeConfig, use_cache: bool, ge
     for step in range(max(b[1] for b in bounds)):
         logits = model.speech_head(hidden[:, -1]).float().cpu()
         too_early = torch.tensor([step < lo for lo, _ in bounds])
+        if model.pointer is not None:
+            # As in training, eos comes exactly when the pointer moves past the last phone.
+            at_end = pointers.cpu() >= torch.tensor([len(t) for t in texts])
+            too_early = ~at_end
+            logits[at_end, : cfg.eos_label] = float("-inf")
         logits[too_early, cfg.eos_label] = float("-inf")
         next_ids = torch.zeros(n, 1, dtype=torch.long)
         for b in range(n):
@@ -119,6 +128,9 @@ def _decode(model: SpeechLM, requests, decode: DecodeConfig, use_cache: bool, ge
             break
         # Finished rows keep stepping with a dummy token; their outputs are ignored.
         new = model.embed(next_ids.to(device), torch.full_like(next_ids, KIND_SPEECH).to(device))
+        if model.pointer is not None:  # the pointer of the next token: decided at this position
+            pointers = _advance(model, hidden[:, -1], pointers, texts, generators)
+            new[:, 0] += _pointer_embeds(model, texts, pointers)
         mask = torch.cat([mask, mask.new_ones(n, 1)], dim=1)
         positions = torch.cat([positions, positions[:, -1:] + 1], dim=1)
         if use_cache:
@@ -127,3 +139,17 @@ def _decode(model: SpeechLM, requests, decode: DecodeConfig, use_cache: bool, ge
             embeds = torch.cat([embeds, new], dim=1)
             hidden, _ = model.run(embeds, mask, positions)
     return LMOutput(tokens=tokens, hit_max_len=hit_max)
+
+
+def _pointer_embeds(model: SpeechLM, texts: list[torch.Tensor], pointers: torch.Tensor) -> torch.Tensor:
+    return torch.cat([model.pointer.embed(t, p[None]) for t, p in zip(texts, pointers, strict=True)])
+
+
+def _advance(model: SpeechLM, hidden: torch.Tensor, pointers: torch.Tensor, texts, generators) -> torch.Tensor:
+    """Each row's pointer for its next token: one phone on with the advance head's probability (sampled with
+    the row's generator, so a row decodes the same alone or in a batch), never past the end of its text."""
+    p_move = torch.sigmoid(model.pointer.advance_logit(hidden).float()).cpu()
+    moved = torch.tensor([float(torch.rand((), generator=g)) < p for g, p in zip(generators, p_move.tolist(),
+                                                                                 strict=True)])
+    ends = torch.tensor([len(t) for t in texts])
+    return torch.minimum(pointers.cpu() + moved.long(), ends).to(pointers.device)

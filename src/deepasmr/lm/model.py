@@ -24,6 +24,7 @@ from deepasmr.errors import ModelFilesError
 from deepasmr.lm.config import IGNORE_INDEX, NUM_SPECIAL, LMConfig
 from deepasmr.lm.guided import guided_attention_loss, row_spans
 from deepasmr.lm.layout import KIND_SPECIAL, KIND_SPEECH, KIND_TEXT, pad_rows, rows_from_batch
+from deepasmr.lm.pointer import TextPointer, advance_loss, with_end
 
 
 @contextmanager
@@ -80,6 +81,18 @@ class SpeechLM(nn.Module):
         nn.init.zeros_(self.speech_head.bias)
         self.phone_head: nn.Linear | None = None
         self.add_phone_head()
+        self.pointer: TextPointer | None = None
+        if cfg.text_pointer:
+            self.add_pointer()
+
+    def add_pointer(self) -> None:
+        """Give this LM a text pointer (lm.pointer), e.g. when fine-tuning a model trained without one."""
+        if self.cfg.text_unit != "phone":
+            raise ValueError("text_pointer needs phone text units (text_unit: phone)")
+        self.cfg = replace(self.cfg, text_pointer=True)
+        if self.pointer is None:
+            hidden = self.speech_embed.embedding_dim
+            self.pointer = TextPointer(hidden, self.cfg.text_vocab_size).to(self.speech_embed.weight.device)
 
     def add_phone_head(self) -> None:
         """The auxiliary phone head (training only; see lm.phone_targets) when cfg.phone_aux_weight asks for it:
@@ -157,12 +170,37 @@ class SpeechLM(nn.Module):
         device = self.speech_embed.weight.device
         packed = {k: v.to(device) for k, v in pad_rows(rows_from_batch(batch, self.cfg.eos_label), "right").items()}
         ids = self._noisy_speech_inputs(packed["ids"], packed["kinds"]) if self.training else packed["ids"]
-        args = (self.embed(ids, packed["kinds"]), packed["attention_mask"], packed["position_ids"])
+        embeds = self.embed(ids, packed["kinds"])
+        if self.pointer is not None:
+            embeds = embeds + self._pointer_embeds(embeds, batch)
+        args = (embeds, packed["attention_mask"], packed["position_ids"])
         if self._guided():
             with eager_attention(self.backbone):
                 hidden, _, attentions = self.run(*args, attentions=True)
             return hidden, attentions, packed["labels"]
         return self.run(*args)[0], None, packed["labels"]
+
+    def _row_pointers(self, batch: dict):
+        """Per row: (row spans, phone ids of T-text, pointers of the n target tokens + eos)."""
+        if "phone_pos" not in batch:
+            raise ValueError("a text-pointer LM needs the batch's phone positions (lm.phone_targets; for training, "
+                             "data.alignment_tokenizer)")
+        for b, s in enumerate(row_spans(batch)):
+            text = batch["text"][b, : s.text_end - s.text_start]
+            yield s, text, with_end(batch["phone_pos"][b, : s.target_end - s.target_start], len(text))
+
+    def _pointer_embeds(self, embeds: torch.Tensor, batch: dict) -> torch.Tensor:
+        extra = torch.zeros_like(embeds)
+        for b, (s, text, pointers) in enumerate(self._row_pointers(batch)):
+            extra[b, s.target_start : s.target_end + 1] = self.pointer.embed(text, pointers.to(embeds.device))
+        return extra
+
+    def _advance_loss(self, hidden: torch.Tensor, batch: dict) -> torch.Tensor:
+        logits, moved = [], []
+        for b, (s, _, pointers) in enumerate(self._row_pointers(batch)):
+            logits.append(self.pointer.advance_logit(hidden[b, s.target_start : s.target_end]))
+            moved.append(pointers.to(hidden.device))
+        return torch.stack([advance_loss(lg, mv) for lg, mv in zip(logits, moved, strict=True)]).mean()
 
     def _phone_logits_and_labels(self, hidden: torch.Tensor, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
         """Phone-head logits (N, 2, text vocab) and labels (N, 2: the phone the next token speaks, the phone
@@ -218,6 +256,9 @@ class SpeechLM(nn.Module):
         if self.training and self.phone_head is not None and "phone_pos" in batch:
             phone, phone_acc = self._phone_aux(hidden, batch)
             out.update(loss=out["loss"] + cfg.phone_aux_weight * phone, phone=phone.detach(), phone_acc=phone_acc)
+        if self.training and self.pointer is not None:
+            advance = self._advance_loss(hidden, batch)
+            out.update(loss=out["loss"] + advance, advance=advance.detach())
         if len(out) > 2:
             out["ce"] = ce.detach()
         return out

@@ -89,6 +89,8 @@ def build_model(cfg: LMStageConfig, dm):
                             f"{model_cfg.speech_vocab_size}")
         start.cfg = replace(start.cfg, **{k: getattr(cfg.model, k) for k in TRAINING_ONLY_FIELDS})
         start.add_phone_head()
+        if cfg.model.text_pointer:
+            start.add_pointer()
         cfg.model = start.cfg
         return start.train()
     if model_cfg.text_unit == "phone" and not model_cfg.phones:
