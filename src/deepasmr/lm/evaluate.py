@@ -216,7 +216,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.generate > 0:
         report["generation"] = generation(model, data, args.generate, decode, args.seed, to_phones, to_style,
                                           prompt_for)
-    if args.alignment > 0:
+    if args.alignment > 0 and model.pointer is not None:
+        report["alignment"] = "not probed: a text-pointer LM is given its alignment (lm.pointer)"
+    elif args.alignment > 0:
         from deepasmr.lm.alignment import alignment_report, plot_alignment
 
         groups = _groups(data.utts)
