@@ -92,7 +92,7 @@ class LMConfig:
 
     @property
     def needs_phone_alignment(self) -> bool:
-        """Training needs lm.phone_targets' per-token phone positions (phone loss or aligned guidance)."""
+        """Training needs lm.phone_targets' per-token phone positions (phone loss, aligned guidance, pointer)."""
         aligned_guidance = self.guided_attention_weight > 0 and self.guided_attention_aligned_sigma > 0
         return self.phone_aux_weight > 0 or aligned_guidance or self.text_pointer
 

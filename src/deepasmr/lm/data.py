@@ -56,7 +56,8 @@ class PairDataset(Dataset):
     ) -> None:
         self.utts = list(utterances)
         self.text = [torch.tensor(encode(u), dtype=torch.long) for u in self.utts]
-        # Per target token the index of the text phone it speaks (lm.phone_targets), for the phone loss.
+        # Per target token the index of the text phone it speaks (lm.phone_targets): the phone loss's labels,
+        # aligned guidance's targets, a text pointer's inputs.
         self.phone_positions = phone_positions
         self.no_prompt_prob = no_prompt_prob
         groups: dict[tuple[str, str], list[int]] = defaultdict(list)
@@ -208,13 +209,14 @@ class LMDataModule(FrameDataModule):
         return lambda u: tokenizer.encode(u.text, u.language)
 
     def _phone_positions(self, utts: list[Utterance]) -> list[torch.Tensor] | None:
-        """Phone alignment of every target token when the phone loss or aligned guidance is on (else None)."""
+        """Phone alignment of every target token when the phone loss, aligned guidance or a text pointer is on
+        (else None)."""
         if not self.cfg.model.needs_phone_alignment or not utts:
             return None
         tokenizer_dir = self.cfg.data.alignment_tokenizer
         if not tokenizer_dir:
-            raise DataError("model.phone_aux_weight / guided_attention_aligned_sigma need data.alignment_tokenizer: "
-                            f"the tokenizer folder that wrote {self.cfg.data.shards}")
+            raise DataError("model.phone_aux_weight / guided_attention_aligned_sigma / text_pointer need "
+                            f"data.alignment_tokenizer: the tokenizer folder that wrote {self.cfg.data.shards}")
         from deepasmr.lm.phone_targets import token_phone_positions
 
         vocab = read_shard_meta(self.cfg.data.shards).get("tokenizer", {}).get("vocab", [])
@@ -226,7 +228,6 @@ class LMDataModule(FrameDataModule):
     def build_datasets(self):
         data, model = self.cfg.data, self.cfg.model
         encode = self._encoder()
-
         train_utts = self.utterances(data.train_splits)
         train = PairDataset(train_utts, encode, model.no_prompt_prob, data.max_prompt_tokens,
                             self._phone_positions(train_utts))

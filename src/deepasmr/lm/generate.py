@@ -92,7 +92,8 @@ def _decode(model: SpeechLM, requests, decode: DecodeConfig, use_cache: bool, ge
     embeds = model.embed(packed["ids"], packed["kinds"])
     n = len(requests)
     texts = [torch.as_tensor(list(r.text), dtype=torch.long, device=device) for r in requests]
-    pointers = torch.zeros(n, dtype=torch.long, device=device)  # the phone z_1 speaks: the first
+    ends = torch.tensor([len(t) for t in texts])
+    pointers = torch.zeros(n, dtype=torch.long)  # the phone z_1 speaks: the first
     if model.pointer is not None:
         embeds[:, -1] += _pointer_embeds(model, texts, pointers)  # the last prefix position predicts z_1
     mask, positions = packed["attention_mask"], packed["position_ids"]
@@ -108,7 +109,7 @@ def _decode(model: SpeechLM, requests, decode: DecodeConfig, use_cache: bool, ge
         too_early = torch.tensor([step < lo for lo, _ in bounds])
         if model.pointer is not None:
             # As in training, eos comes exactly when the pointer moves past the last phone.
-            at_end = pointers.cpu() >= torch.tensor([len(t) for t in texts])
+            at_end = pointers >= ends
             too_early = ~at_end
             logits[at_end, : cfg.eos_label] = float("-inf")
         logits[too_early, cfg.eos_label] = float("-inf")
@@ -129,7 +130,7 @@ def _decode(model: SpeechLM, requests, decode: DecodeConfig, use_cache: bool, ge
         # Finished rows keep stepping with a dummy token; their outputs are ignored.
         new = model.embed(next_ids.to(device), torch.full_like(next_ids, KIND_SPEECH).to(device))
         if model.pointer is not None:  # the pointer of the next token: decided at this position
-            pointers = _advance(model, hidden[:, -1], pointers, texts, generators)
+            pointers = _advance(model, hidden[:, -1], pointers, ends, generators)
             new[:, 0] += _pointer_embeds(model, texts, pointers)
         mask = torch.cat([mask, mask.new_ones(n, 1)], dim=1)
         positions = torch.cat([positions, positions[:, -1:] + 1], dim=1)
@@ -142,14 +143,15 @@ def _decode(model: SpeechLM, requests, decode: DecodeConfig, use_cache: bool, ge
 
 
 def _pointer_embeds(model: SpeechLM, texts: list[torch.Tensor], pointers: torch.Tensor) -> torch.Tensor:
-    return torch.cat([model.pointer.embed(t, p[None]) for t, p in zip(texts, pointers, strict=True)])
+    device = texts[0].device
+    return torch.cat([model.pointer.embed(t, p[None].to(device)) for t, p in zip(texts, pointers, strict=True)])
 
 
-def _advance(model: SpeechLM, hidden: torch.Tensor, pointers: torch.Tensor, texts, generators) -> torch.Tensor:
+def _advance(model: SpeechLM, hidden: torch.Tensor, pointers: torch.Tensor, ends: torch.Tensor,
+             generators) -> torch.Tensor:
     """Each row's pointer for its next token: one phone on with the advance head's probability (sampled with
     the row's generator, so a row decodes the same alone or in a batch), never past the end of its text."""
     p_move = torch.sigmoid(model.pointer.advance_logit(hidden).float()).cpu()
     moved = torch.tensor([float(torch.rand((), generator=g)) < p for g, p in zip(generators, p_move.tolist(),
                                                                                  strict=True)])
-    ends = torch.tensor([len(t) for t in texts])
-    return torch.minimum(pointers.cpu() + moved.long(), ends).to(pointers.device)
+    return torch.minimum(pointers + moved.long(), ends)

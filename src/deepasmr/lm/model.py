@@ -180,38 +180,38 @@ class SpeechLM(nn.Module):
             return hidden, attentions, packed["labels"]
         return self.run(*args)[0], None, packed["labels"]
 
-    def _row_pointers(self, batch: dict):
-        """Per row: (row spans, phone ids of T-text, pointers of the n target tokens + eos)."""
+    @staticmethod
+    def _aligned_rows(batch: dict):
+        """Per row: (row spans, phone ids of T-text, the text phone each target token speaks)."""
         if "phone_pos" not in batch:
-            raise ValueError("a text-pointer LM needs the batch's phone positions (lm.phone_targets; for training, "
+            raise ValueError("this LM needs the batch's phone positions (lm.phone_targets; for training, "
                              "data.alignment_tokenizer)")
         for b, s in enumerate(row_spans(batch)):
             text = batch["text"][b, : s.text_end - s.text_start]
-            yield s, text, with_end(batch["phone_pos"][b, : s.target_end - s.target_start], len(text))
+            yield s, text, batch["phone_pos"][b, : s.target_end - s.target_start]
 
     def _pointer_embeds(self, embeds: torch.Tensor, batch: dict) -> torch.Tensor:
         extra = torch.zeros_like(embeds)
-        for b, (s, text, pointers) in enumerate(self._row_pointers(batch)):
-            extra[b, s.target_start : s.target_end + 1] = self.pointer.embed(text, pointers.to(embeds.device))
+        for b, (s, text, pos) in enumerate(self._aligned_rows(batch)):
+            pointers = with_end(pos, len(text)).to(embeds.device)
+            extra[b, s.target_start : s.target_end + 1] = self.pointer.embed(text, pointers)
         return extra
 
     def _advance_loss(self, hidden: torch.Tensor, batch: dict) -> torch.Tensor:
-        logits, moved = [], []
-        for b, (s, _, pointers) in enumerate(self._row_pointers(batch)):
-            logits.append(self.pointer.advance_logit(hidden[b, s.target_start : s.target_end]))
-            moved.append(pointers.to(hidden.device))
-        return torch.stack([advance_loss(lg, mv) for lg, mv in zip(logits, moved, strict=True)]).mean()
+        losses = [advance_loss(self.pointer.advance_logit(hidden[b, s.target_start : s.target_end]),
+                               with_end(pos, len(text)).to(hidden.device))
+                  for b, (s, text, pos) in enumerate(self._aligned_rows(batch))]
+        return torch.stack(losses).mean()
 
     def _phone_logits_and_labels(self, hidden: torch.Tensor, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
         """Phone-head logits (N, 2, text vocab) and labels (N, 2: the phone the next token speaks, the phone
         after it or IGNORE_INDEX at the last phone) over every target position whose text is known.
         batch["phone_pos"]: per target token the index of the text phone it speaks (lm.phone_targets)."""
         positions, now, after = [], [], []
-        for b, s in enumerate(row_spans(batch)):
-            text = batch["text"][b, : s.text_end - s.text_start]
+        for b, (s, text, pos) in enumerate(self._aligned_rows(batch)):
             if len(text) == 0:
                 continue
-            pos = batch["phone_pos"][b, : s.target_end - s.target_start].clamp(max=len(text) - 1)
+            pos = pos.clamp(max=len(text) - 1)
             positions.append(hidden[b, s.target_start : s.target_end])
             now.append(text[pos])
             nxt = pos + 1
@@ -237,14 +237,18 @@ class SpeechLM(nn.Module):
         return {"now_correct": int(hit[:, 0].sum()), "now_count": int(scored[:, 0].sum()),
                 "next_correct": int(hit[:, 1][scored[:, 1]].sum()), "next_count": int(scored[:, 1].sum())}
 
+    def _speech_logits(self, hidden: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        # The head runs only where there is a label: most positions are text / prompt.
+        scored = labels != IGNORE_INDEX
+        return self.speech_head(hidden[scored]), labels[scored]
+
     def forward(self, batch: dict) -> dict[str, torch.Tensor]:
         """{"loss": mean cross-entropy over the target speech tokens + eos, "acc": top-1 accuracy on them}
-        (the dict every stage returns to deepasmr.train's StageModule). In training, guided attention and the
-        auxiliary phone loss add to the loss (weighted) when on; the dict then also carries "ce" and theirs."""
+        (the dict every stage returns to deepasmr.train's StageModule). In training, guided attention, the
+        auxiliary phone loss and the text pointer's advance loss add to the loss when on; the dict then also
+        carries "ce" and theirs."""
         hidden, attentions, labels = self._hidden_and_labels(batch)
-        scored = labels != IGNORE_INDEX
-        # The head runs only where there is a label: most positions are text / prompt.
-        logits, labels = self.speech_head(hidden[scored]), labels[scored]
+        logits, labels = self._speech_logits(hidden, labels)
         ce = F.cross_entropy(logits.float(), labels)
         out = {"loss": ce, "acc": (logits.detach().argmax(dim=-1) == labels).float().mean()}
         cfg = self.cfg
@@ -267,8 +271,7 @@ class SpeechLM(nn.Module):
     def score(self, batch: dict) -> dict[str, float]:
         """Teacher-forced sums for evaluation: summed NLL, correct top-1 predictions, scored tokens."""
         hidden, _, labels = self._hidden_and_labels(batch)
-        scored = labels != IGNORE_INDEX
-        logits, labels = self.speech_head(hidden[scored]), labels[scored]
+        logits, labels = self._speech_logits(hidden, labels)
         nll = F.cross_entropy(logits.float(), labels, reduction="sum")
         correct = (logits.argmax(dim=-1) == labels).sum()
         return {"nll_sum": float(nll), "correct": int(correct), "count": int(labels.numel())}
