@@ -66,7 +66,7 @@ def test_batched_cfg_equals_separate_passes(model, clip_mel):
 
 
 def test_guided_velocity_formula():
-    def velocity(x, cond, ids, t, mask, spk):
+    def velocity(x, cond, ids, t, mask, spk, phone_ids=None):
         return cond.sum(-1, keepdim=True) + x  # v_null = x, v_cond = x + sum(cond)
 
     x, cond = torch.randn(1, 5, 3), torch.ones(1, 5, 3)

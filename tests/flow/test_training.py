@@ -31,7 +31,7 @@ def test_loss_finite_and_decreases_on_real_mel(clip_mel, small_cfg):
 class _Recorder(nn.Module):
     """Stands in for the velocity network: returns a leaf tensor and keeps what it was given."""
 
-    def forward(self, x_t, cond_mel, ids, t, mask, spk=None):
+    def forward(self, x_t, cond_mel, ids, t, mask, spk=None, phone_ids=None):
         self.inputs = dict(x_t=x_t, cond_mel=cond_mel, ids=ids, t=t, mask=mask, spk=spk)
         self.v = torch.zeros_like(x_t, requires_grad=True)
         return self.v

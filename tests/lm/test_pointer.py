@@ -48,10 +48,15 @@ def trained(model, data: PairDataset):
 
 def texts_said(model, data: PairDataset, use_cache: bool = True) -> tuple[int, list[list[int]]]:
     """How many texts the greedy tokens spell out (tokens collapsed), and the tokens."""
+    right, out = spoken(model, data, use_cache)
+    return right, out.tokens
+
+
+def spoken(model, data: PairDataset, use_cache: bool = True):
     requests = [LMRequest(data[i]["text"].tolist(), "normal") for i in range(len(data))]
-    tokens = generate(model, requests, DecodeConfig(greedy=True), seed=0, use_cache=use_cache).tokens
-    said = [torch.unique_consecutive(torch.tensor(t)).tolist() for t in tokens]
-    return sum(s == list(r.text) for s, r in zip(said, requests, strict=True)), tokens
+    out = generate(model, requests, DecodeConfig(greedy=True), seed=0, use_cache=use_cache)
+    said = [torch.unique_consecutive(torch.tensor(t)).tolist() for t in out.tokens]
+    return sum(s == list(r.text) for s, r in zip(said, requests, strict=True)), out
 
 
 def test_a_pointer_lm_speaks_texts_it_never_saw(make_model):
@@ -61,6 +66,16 @@ def test_a_pointer_lm_speaks_texts_it_never_saw(make_model):
     right, tokens = texts_said(model, unseen)
     assert right >= 5, [torch.unique_consecutive(torch.tensor(t)).tolist() for t in tokens]
     assert tokens == texts_said(model, unseen, use_cache=False)[1]
+    # Generation reports which text phone each token speaks (what the flow decoder may be told): here a
+    # token's id is its phone's, so the two agree where the LM spoke right.
+    out = spoken(model, unseen)[1]
+    agree = total = 0
+    for i, (toks, pos) in enumerate(zip(out.tokens, out.text_positions, strict=True)):
+        text = unseen[i]["text"].tolist()
+        assert len(pos) == len(toks) and pos == sorted(pos) and min(pos) >= 0 and max(pos) < len(text)
+        agree, total = agree + sum(text[p] == t for p, t in zip(pos, toks, strict=True)), total + len(toks)
+    assert agree >= 0.8 * total, (agree, total)
     # The same LM without the pointer, trained alike, has not learned to read in that time.
     plain, _ = trained(make_model(seed=0).train(), data)
     assert texts_said(plain, unseen)[0] <= 1
+    assert spoken(plain, unseen)[1].text_positions == []

@@ -32,6 +32,11 @@ class FlowConfig:
     # ConvNeXt blocks over the upsampled token embeddings: smooths the step-wise repetition.
     token_conv_layers: int = 2
     token_conv_kernel: int = 7
+    # Beyond the paper: the phone each token speaks (the symbols below; empty = off) is embedded and added to
+    # the token's. The tiny decoder doubled its tokens' phone error (CTC PER 0.28 real mel -> 0.55 decoded);
+    # the text-pointer LM knows which phone every token it writes speaks, so the decoder can be told too.
+    # Training reads them from lm.phone_targets' alignment (flow data `alignment_tokenizer`).
+    phone_vocab: tuple[str, ...] = ()
 
     # --- velocity transformer -------------------------------------------------------------
     dim: int = 256
@@ -69,6 +74,12 @@ class FlowConfig:
     cfg_drop_prob: float = 0.2
     # Share of examples whose prompt region carries no tokens (inference without prompt tokens).
     prompt_token_drop_prob: float = 0.2
+    # Share of examples trained without phones (with phone_vocab): the decoder must still work from tokens
+    # alone (an LM without a text pointer, a prompt's own frames).
+    phone_drop_prob: float = 0.2
+    # Learning-rate multiple of the phone table: added at zero to a trained decoder, it must grow to the token
+    # embeddings' scale (|w| ~ 0.8) within a fine-tuning run, where Adam moves a weight ~lr per step.
+    phone_lr_scale: float = 10.0
     # Beyond the paper: with this probability an example uses batch['prompt_mel'] (another
     # utterance of the same speaker, e.g. in the other style) as the prefix. 0 = off.
     separate_prompt_prob: float = 0.0
@@ -109,7 +120,8 @@ class FlowConfig:
                 raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
         if self.mel_preset not in MEL_PRESETS:
             raise ValueError(f"unknown mel preset {self.mel_preset!r}; choose from {sorted(MEL_PRESETS)}")
-        for name in ("cfg_drop_prob", "prompt_token_drop_prob", "separate_prompt_prob"):
+        object.__setattr__(self, "phone_vocab", tuple(self.phone_vocab))  # JSON and YAML give lists
+        for name in ("cfg_drop_prob", "prompt_token_drop_prob", "phone_drop_prob", "separate_prompt_prob"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be a probability, got {getattr(self, name)}")
         if not (0.0 <= self.prompt_min <= self.prompt_max < 1.0 and 0.0 < self.mask_min <= self.mask_max <= 1.0):
@@ -140,8 +152,15 @@ class FlowConfig:
         """Embedding row for "no token here": padding, CFG's null condition, untokenised prompts."""
         return self.vocab_size
 
+    @property
+    def null_phone(self) -> int:
+        """Phone row for "phone not known": prompt frames, padding, CFG's null, LMs without a pointer."""
+        return len(self.phone_vocab)
+
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        d["phone_vocab"] = list(self.phone_vocab)
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> FlowConfig:

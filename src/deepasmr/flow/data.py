@@ -34,6 +34,9 @@ class FlowDataConfig:
     # the cross-style variant sets "other_style" together with model.separate_prompt_prob > 0.
     prompt_pairing: str = "none"
     max_items: int = 0  # 0 = all (smoke runs use a few)
+    # The tokenizer that wrote the shards: its CTC head aligns each token to the phone it speaks, for a decoder
+    # told the phones (model.phone_vocab; filled from the shards' phone vocabulary when left empty). None = off.
+    alignment_tokenizer: str | None = None
 
 
 def check_compatible(reader: ShardReader, cfg: FlowConfig) -> None:
@@ -78,9 +81,28 @@ def pair_candidates(rows: list[dict], pairing: str) -> list[list[int]]:
     return out
 
 
+def token_phones(shard_dir: str, splits: list[str], tokenizer_dir: str) -> dict[str, torch.Tensor]:
+    """Per utterance of `splits`, the phone each speech token speaks as ids into the shards' phone vocabulary
+    (lm.phone_targets' CTC forced alignment with the tokenizer that wrote the shards)."""
+    from deepasmr.lm.data import read_shard_meta, read_shard_utterances
+    from deepasmr.lm.phone_targets import token_phone_positions
+
+    vocab = read_shard_meta(shard_dir).get("tokenizer", {}).get("vocab")
+    if not vocab:
+        raise DataError(f"{shard_dir}: its meta.json has no phone vocabulary to align to")
+    index = {symbol: i for i, symbol in enumerate(vocab)}
+    utts = read_shard_utterances(shard_dir, splits)
+    positions, _ = token_phone_positions(tokenizer_dir, vocab, utts)
+    unknown = len(vocab)  # FlowConfig.null_phone (a text phonemised without the shards' ids may hold others)
+    return {u.id: torch.tensor([index.get(u.phones[p], unknown) for p in pos.tolist()], dtype=torch.long)
+            for u, pos in zip(utts, positions, strict=True)}
+
+
 class FlowDataset(Dataset):
-    def __init__(self, reader: ShardReader, split: str, pairing: str = "same_style", max_items: int = 0):
+    def __init__(self, reader: ShardReader, split: str, pairing: str = "same_style", max_items: int = 0,
+                 phones: dict[str, torch.Tensor] | None = None):
         self.reader = reader
+        self.phones = phones  # per utterance id: each token's phone id (token_phones), or None
         self.rows = [r for r in reader.index if r.get("split") == split]
         if max_items:
             self.rows = self.rows[:max_items]
@@ -95,6 +117,8 @@ class FlowDataset(Dataset):
     def __getitem__(self, i: int) -> dict:
         row = self.rows[i]
         item = {"id": row["id"], **load_utterance(self.reader, row["id"])}
+        if self.phones is not None:
+            item["phones"] = self.phones[row["id"]]
         partners = self.partners[i]
         if partners:
             j = partners[int(torch.randint(len(partners), ()))]
@@ -128,6 +152,8 @@ def collate(items: list[dict], log_floor: float, frame_rate: float) -> dict:
         "batch_size": len(items),
         "seconds": sum(m.shape[-1] for m in mels) / frame_rate,
     }
+    if all("phones" in it for it in items):
+        batch["phones"] = _pad_stack([it["phones"] for it in items], 0, torch.long)
     if all("spk_emb" in it for it in items):
         batch["spk_emb"] = torch.stack([it["spk_emb"].float().reshape(-1) for it in items])
     if any("prompt_mel" in it for it in items):

@@ -63,15 +63,23 @@ class FlowDecoder(nn.Module):
     def training_layout(self, batch: dict) -> tuple[Packed, torch.Tensor]:
         """Cut each example into [prompt | target] (see layout.py) and pad the batch. Also returns
         which examples took the separate prompt utterance as prefix (bool [B])."""
-        cfg, r, pad = self.cfg, self.cfg.token_ratio, self.cfg.pad_token
+        cfg, r, pad, null = self.cfg, self.cfg.token_ratio, self.cfg.pad_token, self.cfg.null_phone
         mel, mel_lens = batch["mel"], batch["mel_lens"]
         tokens, token_lens = batch["tokens"], batch["token_lens"]
+        phones = batch.get("phones") if cfg.phone_vocab else None
         prompt_mel = batch.get("prompt_mel")
         prompt_tokens = batch.get("prompt_tokens")
         regions, separate = [], torch.zeros(mel.shape[0], dtype=torch.bool)
         for i in range(mel.shape[0]):
             body = self.normalize(mel[i, :, : int(mel_lens[i])].T.float())
-            body, tok = aligned_crop(body, tokens[i, : int(token_lens[i])], cfg.max_train_frames, r)
+            tok = tokens[i, : int(token_lens[i])]
+            if phones is None:
+                body, tok = aligned_crop(body, tok, cfg.max_train_frames, r)
+                ph = None
+            else:  # crop tokens and their phones together
+                body, both = aligned_crop(body, torch.stack([tok, phones[i, : len(tok)]], 1), cfg.max_train_frames, r)
+                tok, ph = both.unbind(1)
+                ph = None if _coin(cfg.phone_drop_prob) else frame_token_ids(ph, body.shape[0], r, null)
             ids = frame_token_ids(tok, body.shape[0], r, pad)
             n_prompt = 0 if prompt_mel is None else int(batch["prompt_mel_lens"][i])
             if n_prompt > 0 and _coin(cfg.separate_prompt_prob):
@@ -86,6 +94,7 @@ class FlowDecoder(nn.Module):
                 n_p = p_mel.shape[0]
                 body = torch.cat([p_mel, body])
                 ids = torch.cat([frame_token_ids(p_tok, n_p, r, pad), ids])
+                ph = None if ph is None else torch.cat([ph.new_full((n_p,), null), ph])
                 prompt = torch.arange(body.shape[0]) < n_p
             elif cfg.prompt_mode == "prefix":
                 prompt = prefix_prompt(body.shape[0], cfg.prompt_min, cfg.prompt_max, r)
@@ -93,9 +102,11 @@ class FlowDecoder(nn.Module):
                 prompt = span_prompt(body.shape[0], cfg.mask_min, cfg.mask_max)
             if _coin(cfg.prompt_token_drop_prob):
                 ids = torch.where(prompt.to(ids.device), torch.full_like(ids, pad), ids)
+            if ph is not None:  # as at inference: the prompt's phones are not known
+                ph = torch.where(prompt.to(ph.device), torch.full_like(ph, null), ph)
             start = int((~prompt).nonzero()[0]) if (~prompt).any() else body.shape[0]
-            regions.append(Region(ids=ids, prompt=prompt, target_start=start, mel=body))
-        return pack(regions, cfg.n_mels, pad), separate
+            regions.append(Region(ids=ids, prompt=prompt, target_start=start, mel=body, phones=ph))
+        return pack(regions, cfg.n_mels, pad, null if cfg.phone_vocab else None), separate
 
     def flow_loss(self, packed: Packed, spk_emb: torch.Tensor | None = None) -> torch.Tensor:
         cfg = self.cfg
@@ -106,21 +117,24 @@ class FlowDecoder(nn.Module):
         tt = t[:, None, None]
         x_t = (1 - (1 - cfg.sigma_min) * tt) * x0 + tt * x1
         target = x1 - (1 - cfg.sigma_min) * x0
-        cond, ids, spk = packed.cond_mel, packed.ids, self._spk(spk_emb)
+        cond, ids, spk, phones = packed.cond_mel, packed.ids, self._spk(spk_emb), packed.phones
         # CFG dropout: the whole condition at once, so that the null branch at inference is one
-        # well-defined input (no prompt, no tokens, no speaker), as in CosyVoice.
+        # well-defined input (no prompt, no tokens, no speaker, no phones), as in CosyVoice.
         drop = torch.rand(b, device=device) < cfg.cfg_drop_prob
         if drop.any():
             cond = cond * ~drop[:, None, None]
             ids = torch.where(drop[:, None], torch.full_like(ids, cfg.pad_token), ids)
             spk = None if spk is None else spk * ~drop[:, None]
-        v = self.net(x_t, cond, ids, t, packed.mask, spk)
+            phones = None if phones is None else torch.where(drop[:, None], torch.full_like(phones, cfg.null_phone),
+                                                             phones)
+        v = self.net(x_t, cond, ids, t, packed.mask, spk, phone_ids=phones)
         m = packed.loss_mask[..., None].float()
         return ((v - target) ** 2 * m).sum() / (m.sum() * cfg.n_mels).clamp(min=1.0)
 
     def forward(self, batch: dict) -> torch.Tensor:
         """batch: mel [B, n_mels, T] (log-mel), mel_lens [B], tokens [B, N], token_lens [B];
-        optional spk_emb [B, 256]; optional prompt_mel [B, n_mels, P], prompt_mel_lens [B],
+        optional phones [B, N] (each token's phone, ids into cfg.phone_vocab); optional spk_emb [B, 256];
+        optional prompt_mel [B, n_mels, P], prompt_mel_lens [B],
         prompt_tokens [B, M], prompt_token_lens [B], prompt_spk_emb [B, 256] (the separate prompt
         utterance, used with probability separate_prompt_prob)."""
         packed, separate = self.training_layout(batch)
@@ -150,6 +164,7 @@ class FlowDecoder(nn.Module):
         prompt_token_lens: torch.Tensor | None = None,
         batched_cfg: bool = True,
         precision: str = "fp32",
+        phones: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """tokens [N] or [B, N]; prompt_mel [n_mels, P] or [B, n_mels, P] (log-mel, may have P = 0);
         prompt_tokens (optional) [M] or [B, M] — the prompt's own tokens; without them the prompt
@@ -157,11 +172,18 @@ class FlowDecoder(nn.Module):
         Ragged batches pass *_lens. Returns log-mel [n_mels, T] or [B, n_mels, T_max] with
         T = len(tokens) x token_ratio (padded items filled with the log floor); the prompt is cut off.
         steps / cfg_strength / noise_scale default to the config; seed makes the noise reproducible.
-        precision: "fp32", "bf16" or "auto" (deepasmr.precision) for the velocity network."""
-        cfg, r, pad = self.cfg, self.cfg.token_ratio, self.cfg.pad_token
+        precision: "fp32", "bf16" or "auto" (deepasmr.precision) for the velocity network.
+        phones: [N] or [B, N], each token's phone (ids into cfg.phone_vocab, cfg.null_phone = unknown); only
+        for a decoder trained with phones."""
+        cfg, r, pad, null = self.cfg, self.cfg.token_ratio, self.cfg.pad_token, self.cfg.null_phone
+        if phones is not None and not cfg.phone_vocab:
+            raise ValueError("this flow decoder was trained without phones (FlowConfig.phone_vocab is empty)")
+        if phones is not None and phones.shape != tokens.shape:
+            raise ValueError(f"phones {tuple(phones.shape)} must match tokens {tuple(tokens.shape)}")
         unbatched = tokens.dim() == 1
         if unbatched:
             tokens, prompt_mel = tokens[None], prompt_mel[None]
+            phones = None if phones is None else phones[None]
             prompt_tokens = None if prompt_tokens is None else prompt_tokens[None]
             spk_emb = None if spk_emb is None else spk_emb.reshape(1, -1)
         b, device = tokens.shape[0], tokens.device
@@ -180,11 +202,14 @@ class FlowDecoder(nn.Module):
             ids = torch.cat(
                 [frame_token_ids(p_tok, n_p, r, pad), frame_token_ids(tokens[i, : int(token_lens[i])], n_t, r, pad)]
             )
+            ph = None if phones is None else torch.cat(
+                [ids.new_full((n_p,), null), frame_token_ids(phones[i, : int(token_lens[i])], n_t, r, null)]
+            )
             prompt = torch.arange(n_p + n_t, device=device) < n_p
             mel = torch.zeros(n_p + n_t, cfg.n_mels, device=device)
             mel[:n_p] = self.normalize(prompt_mel[i, :, :n_p].T.float())
-            regions.append(Region(ids=ids, prompt=prompt, target_start=n_p, mel=mel))
-        packed = pack(regions, cfg.n_mels, pad)
+            regions.append(Region(ids=ids, prompt=prompt, target_start=n_p, mel=mel, phones=ph))
+        packed = pack(regions, cfg.n_mels, pad, null if phones is not None else None)
 
         # Noise is drawn item by item over each item's own length, so an item's output does not
         # depend on how much padding its batch needs (the first item of any batch reproduces alone).
@@ -210,6 +235,7 @@ class FlowDecoder(nn.Module):
                 cfg.sway_coef,
                 batched_cfg,
                 precision,
+                None if packed.phones is None else (packed.phones, torch.full_like(packed.phones, null)),
             )
         out_len = int(token_lens.max()) * r
         out = torch.full((b, cfg.n_mels, out_len), math.log(cfg.mel.log_floor), device=device)

@@ -42,8 +42,9 @@ def _by_speaker_style(rows: list[dict]) -> dict[tuple[str, str], list[dict]]:
 class _Decoder:
     """Tokens + prompt utterance -> waveform at the vocoder's rate."""
 
-    def __init__(self, flow, vocoder, reader: ShardReader, seed: int, **sampling):
+    def __init__(self, flow, vocoder, reader: ShardReader, seed: int, phones: dict | None = None, **sampling):
         self.flow, self.vocoder, self.reader, self.seed = flow, vocoder, reader, seed
+        self.phones = phones  # per utterance id, each token's phone id (flow.data.token_phones), or None
         self.sampling = sampling  # steps / cfg_strength / noise_scale for FlowDecoder.generate (None = config)
         self.style_of = {r["id"]: r["style"] for r in reader.index}
 
@@ -58,8 +59,8 @@ class _Decoder:
         if sampling.get("cfg_strength") is None:
             sampling["cfg_strength"] = self.flow.cfg.cfg_strength_for(style)
         with torch.no_grad():
-            mel = self.flow.generate(target["tokens"].long(), p_mel, p_tok[: p_mel.shape[-1] // r],
-                                     seed=self.seed, **sampling)
+            mel = self.flow.generate(target["tokens"].long(), p_mel, p_tok[: p_mel.shape[-1] // r], seed=self.seed,
+                                     phones=None if self.phones is None else self.phones[target_id], **sampling)
             wav = self.vocoder.generate(mel, style=style).cpu().numpy().astype(np.float32)
         return wav, mel, target["mel"].float()
 
@@ -140,6 +141,17 @@ def cross_style(decode: _Decoder, groups, wav_of, embed, per_speaker: int, sr: i
             "per_speaker": per}
 
 
+def _told_phones(flow, shard_dir: str, split: str, tokenizer_dir: str) -> dict:
+    from deepasmr.errors import DataError
+    from deepasmr.flow.data import token_phones
+    from deepasmr.lm.data import read_shard_meta
+
+    vocab = tuple(read_shard_meta(shard_dir).get("tokenizer", {}).get("vocab", ()))
+    if not flow.cfg.phone_vocab or flow.cfg.phone_vocab != vocab:
+        raise DataError("--phones needs a decoder trained with phones from these shards' phone vocabulary")
+    return token_phones(shard_dir, [split], tokenizer_dir)
+
+
 def main(argv: list[str] | None = None) -> int:
     from deepasmr.audio import load_audio
     from deepasmr.data.manifest import read_manifest
@@ -169,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
                     "e.g. models/tiny/vocoder")
     ap.add_argument("--tokenizer", metavar="DIR", help="also score phone error rates through this tokenizer's CTC "
                     "head (the one whose codes the shards hold)")
+    ap.add_argument("--phones", metavar="DIR", help="a decoder trained with phones gets each token's phone, aligned "
+                    "by this tokenizer's CTC head (as a text-pointer LM would give them); default: none")
     ap.add_argument("--json")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -193,19 +207,21 @@ def main(argv: list[str] | None = None) -> int:
 
         asr = get_backend(None, "en")
     phones = PhoneReader(args.tokenizer) if args.tokenizer else None
+    told = _told_phones(flow, args.shards, args.split, args.phones) if args.phones else None
     if args.noise_sweep:
         sweep = {}
         for scale in (float(x) for x in args.noise_sweep.split(",")):
-            decode = _Decoder(flow, vocoder, reader, args.seed, steps=args.steps, cfg_strength=args.cfg_strength,
+            decode = _Decoder(flow, vocoder, reader, args.seed, told, steps=args.steps, cfg_strength=args.cfg_strength,
                               noise_scale=scale)
             sweep[str(scale)] = reconstruction(decode, groups, wav_of, embed, asr, args.per_group, sr, phones)
         emit_json({"split": args.split, "noise_sweep": sweep}, args.json)
         return 0
     sampling = {"steps": args.steps, "cfg_strength": args.cfg_strength, "noise_scale": args.noise_scale}
-    decode = _Decoder(flow, vocoder, reader, args.seed, **sampling)
+    decode = _Decoder(flow, vocoder, reader, args.seed, told, **sampling)
     defaults = {"steps": flow.cfg.steps, "cfg_strength": {s: flow.cfg.cfg_strength_for(s) for s in ("asmr", "normal")},
                 "noise_scale": {s: flow.cfg.noise_scale_for(s) for s in ("asmr", "normal")}}
-    report = {"split": args.split, **{k: defaults[k] if v is None else v for k, v in sampling.items()},
+    report = {"split": args.split, "told_phones": told is not None,
+              **{k: defaults[k] if v is None else v for k, v in sampling.items()},
               "reconstruction": reconstruction(decode, groups, wav_of, embed, asr, args.per_group, sr, phones),
               "cross_style": cross_style(decode, groups, wav_of, embed, args.per_speaker, sr)
               if styles >= {"asmr", "normal"} else None}

@@ -137,16 +137,24 @@ class ConvNeXtBlock(nn.Module):
 
 class TokenEncoder(nn.Module):
     """Frame-rate token ids [B, L] -> features [B, L, token_dim]. Ids are already repeated to the
-    mel rate (see layout.frame_token_ids); the convolutions smooth the steps between tokens."""
+    mel rate (see layout.frame_token_ids); the convolutions smooth the steps between tokens.
+    With `n_phones`, frame-rate phone ids add a phone embedding first (FlowConfig.phone_vocab)."""
 
-    def __init__(self, vocab_size: int, dim: int, layers: int, kernel: int):
+    def __init__(self, vocab_size: int, dim: int, layers: int, kernel: int, n_phones: int = 0):
         super().__init__()
         # One extra row, the pad token, doubles as "no token": padding, CFG null, untokenised prompt.
         self.embed = nn.Embedding(vocab_size + 1, dim, padding_idx=vocab_size)
+        # Zero-initialised with a zero "unknown" row: added to a trained decoder it changes nothing, and
+        # without phones the decoder is exactly the token-only one.
+        self.phones = nn.Embedding(n_phones + 1, dim, padding_idx=n_phones) if n_phones else None
+        if self.phones is not None:
+            nn.init.zeros_(self.phones.weight)
         self.blocks = nn.ModuleList(ConvNeXtBlock(dim, kernel) for _ in range(layers))
 
-    def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def forward(self, ids: torch.Tensor, mask: torch.Tensor, phone_ids: torch.Tensor | None = None) -> torch.Tensor:
         x = self.embed(ids)
+        if self.phones is not None and phone_ids is not None:
+            x = x + self.phones(phone_ids)
         for block in self.blocks:
             x = block(x, mask)
         return x * mask[..., None]

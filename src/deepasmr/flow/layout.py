@@ -14,7 +14,8 @@ contiguous span, of which the prefix layout is a special case. With a separate p
 
 Tokens reach the network as frame-rate ids: frame f of a region with tokens z gets
 z[min(f // ratio, len(z) - 1)], so a region whose frame count is not exactly len(z) x ratio still
-aligns from its start. Frames without tokens carry the pad id.
+aligns from its start. Frames without tokens carry the pad id. Phone ids (FlowConfig.phone_vocab), one per
+token, reach it the same way; prompt frames and padding carry the "unknown phone" id.
 """
 
 from __future__ import annotations
@@ -71,12 +72,13 @@ def span_prompt(n: int, mask_min: float, mask_max: float, generator=None) -> tor
 @dataclass
 class Region:
     """One item's sequence before padding: mel [L, C] (None at inference: unknown), ids [L], the
-    prompt mask [L] and where the target begins."""
+    prompt mask [L], where the target begins, and frame-rate phone ids [L] if known."""
 
     ids: torch.Tensor
     prompt: torch.Tensor
     target_start: int
     mel: torch.Tensor | None = None
+    phones: torch.Tensor | None = None
 
 
 @dataclass
@@ -87,6 +89,7 @@ class Packed:
     mask: torch.Tensor  # [B, L] bool, real (non-padding) frames
     target_start: torch.Tensor  # [B]
     lengths: torch.Tensor  # [B]
+    phones: torch.Tensor | None = None  # [B, L] frame-rate phone ids (a decoder with phone_vocab)
 
     @property
     def cond_mel(self) -> torch.Tensor:
@@ -97,20 +100,24 @@ class Packed:
         return self.mask & ~self.prompt
 
 
-def pack(regions: list[Region], n_mels: int, pad: int) -> Packed:
-    """Pad the regions into one batch on the device of their tensors."""
+def pack(regions: list[Region], n_mels: int, pad: int, null_phone: int | None = None) -> Packed:
+    """Pad the regions into one batch on the device of their tensors. With `null_phone` (a decoder told the
+    phones) the batch carries phone ids, `null_phone` wherever a region has none."""
     device = regions[0].ids.device
     lengths = torch.tensor([r.ids.numel() for r in regions], dtype=torch.long, device=device)
     b, length = len(regions), int(lengths.max())
     mel = torch.zeros(b, length, n_mels, device=device)
     ids = torch.full((b, length), pad, dtype=torch.long, device=device)
     prompt = torch.zeros(b, length, dtype=torch.bool, device=device)
+    phones = None if null_phone is None else torch.full((b, length), null_phone, dtype=torch.long, device=device)
     for i, r in enumerate(regions):
         n = r.ids.numel()
         ids[i, :n] = r.ids
         prompt[i, :n] = r.prompt
         if r.mel is not None:
             mel[i, :n] = r.mel
+        if phones is not None and r.phones is not None:
+            phones[i, :n] = r.phones
     mask = torch.arange(length, device=device)[None] < lengths[:, None]
     starts = torch.tensor([r.target_start for r in regions], dtype=torch.long, device=device)
-    return Packed(mel, ids, prompt, mask, starts, lengths)
+    return Packed(mel, ids, prompt, mask, starts, lengths, phones)

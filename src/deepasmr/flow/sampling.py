@@ -9,7 +9,7 @@ import torch
 
 from deepasmr.precision import autocast
 
-# velocity(x_t, cond_mel, ids, t, mask, spk) -> v, all batched along dim 0
+# velocity(x_t, cond_mel, ids, t, mask, spk, phone_ids=None) -> v, all batched along dim 0
 VelocityFn = Callable[..., torch.Tensor]
 
 
@@ -33,11 +33,14 @@ def guided_velocity(
     spk: torch.Tensor | None,
     cfg_strength: float,
     batched: bool = True,
+    phones: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """v = v_cond + w (v_cond - v_null). The null condition is what training's CFG dropout shows:
-    zero prompt mel, pad tokens, zero speaker embedding. `batched` runs both in one forward."""
+    zero prompt mel, pad tokens, zero speaker embedding, unknown phones. `batched` runs both in one forward.
+    phones: (frame-rate phone ids, their null) for a decoder told the phones; None otherwise."""
+    phone_ids, null_phones = phones if phones is not None else (None, None)
     if cfg_strength == 0:
-        return velocity(x, cond_mel, ids, t, mask, spk)
+        return velocity(x, cond_mel, ids, t, mask, spk, phone_ids=phone_ids)
     null_spk = None if spk is None else torch.zeros_like(spk)
     if batched:
         v = velocity(
@@ -47,11 +50,12 @@ def guided_velocity(
             torch.cat([t, t]),
             torch.cat([mask, mask]),
             None if spk is None else torch.cat([spk, null_spk]),
+            phone_ids=None if phones is None else torch.cat([phone_ids, null_phones]),
         )
         v_cond, v_null = v.chunk(2)
     else:
-        v_cond = velocity(x, cond_mel, ids, t, mask, spk)
-        v_null = velocity(x, torch.zeros_like(cond_mel), null_ids, t, mask, null_spk)
+        v_cond = velocity(x, cond_mel, ids, t, mask, spk, phone_ids=phone_ids)
+        v_null = velocity(x, torch.zeros_like(cond_mel), null_ids, t, mask, null_spk, phone_ids=null_phones)
     return v_cond + cfg_strength * (v_cond - v_null)
 
 
@@ -69,6 +73,7 @@ def euler_solve(
     sway_coef: float,
     batched_cfg: bool = True,
     precision: str = "fp32",
+    phones: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """Integrate dx/dt = v(x, t) from x0 (noise, t = 0) to t = 1 with explicit Euler steps. `precision`
     (deepasmr.precision) applies to the velocity network only: x is carried in x0's dtype."""
@@ -77,6 +82,7 @@ def euler_solve(
     for i in range(steps):
         t = grid[i].expand(x.shape[0])
         with autocast(precision, x0.device):
-            v = guided_velocity(velocity, x, cond_mel, ids, null_ids, t, mask, spk, cfg_strength, batched_cfg)
+            v = guided_velocity(velocity, x, cond_mel, ids, null_ids, t, mask, spk, cfg_strength, batched_cfg,
+                                  phones)
         x = x + (grid[i + 1] - grid[i]) * v.to(x.dtype)
     return x

@@ -15,7 +15,7 @@ from torch import nn
 from deepasmr.data.shards import ShardReader
 from deepasmr.errors import DataError
 from deepasmr.flow.config import FLOW_PRESETS, FlowConfig
-from deepasmr.flow.data import FlowDataConfig, FlowDataset, check_compatible, collate
+from deepasmr.flow.data import FlowDataConfig, FlowDataset, check_compatible, collate, token_phones
 from deepasmr.flow.decoder import FlowDecoder
 from deepasmr.flow.io import load_flow, save_flow
 from deepasmr.train.config import BatchConfig, OptimConfig, TrainerConfig
@@ -68,10 +68,12 @@ class FlowDataModule(FrameDataModule):
         d = self.cfg.data
         reader = ShardReader(d.shard_dir)
         check_compatible(reader, self.cfg.model)
-        train = FlowDataset(reader, d.train_split, d.prompt_pairing, d.max_items)
         # A shard folder extracted without the dev split simply trains without validation.
         has_val = d.val_split and any(r.get("split") == d.val_split for r in reader.index)
-        val = FlowDataset(reader, d.val_split, d.prompt_pairing, d.max_items) if has_val else None
+        splits = [d.train_split, d.val_split] if has_val else [d.train_split]
+        phones = token_phones(d.shard_dir, splits, d.alignment_tokenizer) if d.alignment_tokenizer else None
+        train = FlowDataset(reader, d.train_split, d.prompt_pairing, d.max_items, phones)
+        val = FlowDataset(reader, d.val_split, d.prompt_pairing, d.max_items, phones) if has_val else None
         return train, val
 
 
@@ -86,18 +88,33 @@ class FlowTrainModel(nn.Module):
     def forward(self, batch: dict) -> dict:
         return {"loss": self.decoder(batch)}
 
+    def lr_scales(self) -> dict[str, float]:
+        """For the training entry's optimizer: the phone table's learning-rate multiple."""
+        return {"decoder.net.tokens.phones.": self.decoder.cfg.phone_lr_scale}
+
+
+def _phone_vocab(cfg: FlowStageConfig) -> tuple[str, ...]:
+    """The decoder's phone symbols: the config's, else (with an alignment tokenizer) the shards'."""
+    from deepasmr.lm.data import read_shard_meta
+
+    if cfg.model.phone_vocab or not cfg.data.alignment_tokenizer:
+        return cfg.model.phone_vocab
+    return tuple(read_shard_meta(cfg.data.shard_dir).get("tokenizer", {}).get("vocab", ()))
+
 
 def build_model(cfg: FlowStageConfig, datamodule) -> FlowTrainModel:
-    model = FlowTrainModel(cfg.model)
+    model = FlowTrainModel(cfg.model.with_(phone_vocab=_phone_vocab(cfg)))
     if cfg.init_from:
         start = load_flow(cfg.init_from).state_dict()
         ours = model.decoder.state_dict()
-        wrong = sorted(k for k in ours.keys() | start.keys()
+        # A phone table the start lacks begins at zero (layers.TokenEncoder): the start's behaviour is kept.
+        added = {k for k in ours.keys() - start.keys() if k.startswith("net.tokens.phones.")}
+        wrong = sorted(k for k in (ours.keys() | start.keys()) - added
                        if k not in ours or k not in start or ours[k].shape != start[k].shape)
         if wrong:
             raise DataError(f"{cfg.init_from} is not the network `model` describes ({len(wrong)} "
                             f"mismatched tensors, e.g. {wrong[0]})")
-        model.decoder.load_state_dict(start)
+        model.decoder.load_state_dict(start, strict=not added)
     return model
 
 

@@ -32,7 +32,8 @@ class VelocityTransformer(nn.Module):
         super().__init__()
         self.cfg = cfg
         n_mels = cfg.n_mels
-        self.tokens = TokenEncoder(cfg.vocab_size, cfg.token_dim, cfg.token_conv_layers, cfg.token_conv_kernel)
+        self.tokens = TokenEncoder(cfg.vocab_size, cfg.token_dim, cfg.token_conv_layers, cfg.token_conv_kernel,
+                                   len(cfg.phone_vocab))
         self.in_proj = nn.Linear(2 * n_mels + cfg.token_dim, cfg.dim)
         self.conv_pos = ConvPositionEmbedding(cfg.dim, cfg.conv_pos_kernel, cfg.conv_pos_groups)
         self.time = TimeEmbedding(cfg.time_freq_dim, cfg.cond_dim, cfg.time_scale)
@@ -53,11 +54,12 @@ class VelocityTransformer(nn.Module):
         t: torch.Tensor,
         mask: torch.Tensor,
         spk_emb: torch.Tensor | None = None,
+        phone_ids: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """x_t, cond_mel: [B, L, n_mels] (normalised; cond zero outside the prompt); token_ids: [B, L]
-        frame-rate ids; t: [B]; mask: [B, L] bool; spk_emb: [B, spk_emb_dim] or None (= zeros).
-        Returns the velocity [B, L, n_mels]."""
-        tok = self.tokens(token_ids, mask)
+        frame-rate ids; t: [B]; mask: [B, L] bool; spk_emb: [B, spk_emb_dim] or None (= zeros);
+        phone_ids: [B, L] frame-rate phone ids or None (= unknown). Returns the velocity [B, L, n_mels]."""
+        tok = self.tokens(token_ids, mask, phone_ids)
         x = self.in_proj(torch.cat([x_t, cond_mel, tok], dim=-1))
         x = self.conv_pos(x, mask)
         c = self.time(t)

@@ -36,6 +36,8 @@ class LMRequest:
 class LMOutput:
     tokens: list[list[int]] = field(default_factory=list)
     hit_max_len: list[bool] = field(default_factory=list)  # stopped by the length bound, not by eos
+    # A text-pointer LM: per token, the index into its request's text of the phone it speaks; else empty.
+    text_positions: list[list[int]] = field(default_factory=list)
 
 
 def length_bounds(n_text: int, cfg: LMConfig, decode: DecodeConfig) -> tuple[int, int]:
@@ -102,6 +104,7 @@ def _decode(model: SpeechLM, requests, decode: DecodeConfig, use_cache: bool, ge
 
     bounds = [length_bounds(len(r.text), cfg, decode) for r in requests]
     tokens: list[list[int]] = [[] for _ in range(n)]
+    spoken: list[list[int]] = [[] for _ in range(n)]
     hit_max = [False] * n
     active = [True] * n
     for step in range(max(b[1] for b in bounds)):
@@ -122,6 +125,7 @@ def _decode(model: SpeechLM, requests, decode: DecodeConfig, use_cache: bool, ge
                 active[b] = False
                 continue
             tokens[b].append(token)
+            spoken[b].append(int(pointers[b]))
             next_ids[b, 0] = token
             if len(tokens[b]) >= bounds[b][1]:
                 active[b], hit_max[b] = False, True
@@ -139,7 +143,7 @@ def _decode(model: SpeechLM, requests, decode: DecodeConfig, use_cache: bool, ge
         else:
             embeds = torch.cat([embeds, new], dim=1)
             hidden, _ = model.run(embeds, mask, positions)
-    return LMOutput(tokens=tokens, hit_max_len=hit_max)
+    return LMOutput(tokens=tokens, hit_max_len=hit_max, text_positions=spoken if model.pointer is not None else [])
 
 
 def _pointer_embeds(model: SpeechLM, texts: list[torch.Tensor], pointers: torch.Tensor) -> torch.Tensor:

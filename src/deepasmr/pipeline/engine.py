@@ -201,7 +201,7 @@ class DeepASMR:
             mel = b.flow.generate(torch.tensor(tokens, dtype=torch.long), spk_mel, spk_tokens, spk_emb,
                                   steps=steps if steps is not None else cfg.steps, cfg_strength=cfg_strength,
                                   seed=None if seed is None else seed + i, noise_scale=noise_scale,
-                                  precision=cfg.precision)
+                                  precision=cfg.precision, phones=self._spoken_phones(texts[i], out, i))
             clock.add("flow", t0)
             t0 = time.perf_counter()
             # A vocoder may draw randomness (Vocos random_phase_styles): seeded requests stay reproducible.
@@ -212,6 +212,17 @@ class DeepASMR:
             clock.add("vocoder", t0)
             pieces.append(np.nan_to_num(wav))
         return pieces, [len(t) for t in out.tokens]
+
+    def _spoken_phones(self, text: list[int], out, row: int) -> torch.Tensor | None:
+        """The phone each generated token speaks (the LM's text pointer) as the decoder's phone ids; None when
+        the decoder takes no phones or the LM has no pointer."""
+        vocab = self.bundle.flow.cfg.phone_vocab
+        if not vocab or not out.text_positions:
+            return None
+        index, symbols = {s: i for i, s in enumerate(vocab)}, self.bundle.text_tokenizer.decode(text)
+        null = self.bundle.flow.cfg.null_phone
+        return torch.tensor([index.get(symbols[p], null) if p < len(symbols) else null
+                             for p in out.text_positions[row]], dtype=torch.long)
 
     def _join(self, pieces: list[np.ndarray]) -> tuple[np.ndarray, list[tuple[int, int]]]:
         sr, cfg = self.sample_rate, self.config
