@@ -138,3 +138,39 @@ def test_whispered_output_takes_the_flow_configs_own_guidance(bundle_dir, voice_
     monkeypatch.setattr(engine, "config", replace(engine.config, cfg_strength=0.0))
     forced_off, _ = engine.speak(SENTENCE, voice=voice_clip, style="asmr", seed=5)
     assert np.array_equal(forced_off, unguided_asmr)
+
+
+def test_a_text_pointer_lm_tells_a_phone_decoder_which_phone_each_token_speaks(bundle_dir, voice_clip, monkeypatch):
+    """The LM's pointer positions reach the decoder as its own phone ids (its vocabulary in another order than
+    the LM's), one per token; and the decoder's phone table then shapes the audio."""
+    import torch
+
+    from deepasmr.flow import FlowDecoder
+    from deepasmr.pipeline import DeepASMR
+
+    engine = DeepASMR.load(bundle_dir)
+    b = engine.bundle
+    b.lm.add_pointer()
+    symbols = list(b.text_tokenizer.symbols)
+    told = FlowDecoder(b.flow.cfg.with_(phone_vocab=tuple(reversed(symbols))))
+    told.load_state_dict(b.flow.state_dict(), strict=False)
+    with torch.no_grad():  # the fixture's decoder is untrained: zero output layers would hide any condition
+        for name, param in told.named_parameters():
+            if param.abs().sum() == 0 and "phones" not in name:
+                param.normal_(std=0.02, generator=torch.Generator().manual_seed(0))
+    b.flow = told
+    calls = []
+    generate = told.generate
+    monkeypatch.setattr(told, "generate", lambda tokens, *a, **kw: calls.append((tokens, kw["phones"]))
+                        or generate(tokens, *a, **kw))
+    plain, _ = engine.speak("Hello there.", voice_clip, "asmr", seed=3)
+    tokens, phones = calls[-1]
+    assert phones is not None and phones.shape == tokens.shape
+    said = [told.cfg.phone_vocab[int(i)] for i in phones]
+    text = [symbols[i] for i in b.text_tokenizer.encode("Hello there.", "en")]
+    assert said[0] == text[0] and all(s in text for s in said)
+
+    with torch.no_grad():
+        told.net.tokens.phones.weight[:-1].normal_(std=1.0, generator=torch.Generator().manual_seed(1))
+    shaped, _ = engine.speak("Hello there.", voice_clip, "asmr", seed=3)
+    assert not np.allclose(plain, shaped, atol=1e-4)
