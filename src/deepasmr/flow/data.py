@@ -84,10 +84,10 @@ def pair_candidates(rows: list[dict], pairing: str) -> list[list[int]]:
 def token_phones(shard_dir: str, splits: list[str], tokenizer_dir: str) -> dict[str, torch.Tensor]:
     """Per utterance of `splits`, the phone each speech token speaks as ids into the shards' phone vocabulary
     (lm.phone_targets' CTC forced alignment with the tokenizer that wrote the shards)."""
-    from deepasmr.lm.data import read_shard_meta, read_shard_utterances
+    from deepasmr.lm.data import read_shard_utterances, shard_phone_vocab
     from deepasmr.lm.phone_targets import token_phone_positions
 
-    vocab = read_shard_meta(shard_dir).get("tokenizer", {}).get("vocab")
+    vocab = shard_phone_vocab(shard_dir)
     if not vocab:
         raise DataError(f"{shard_dir}: its meta.json has no phone vocabulary to align to")
     index = {symbol: i for i, symbol in enumerate(vocab)}

@@ -144,9 +144,9 @@ def cross_style(decode: _Decoder, groups, wav_of, embed, per_speaker: int, sr: i
 def _told_phones(flow, shard_dir: str, split: str, tokenizer_dir: str) -> dict:
     from deepasmr.errors import DataError
     from deepasmr.flow.data import token_phones
-    from deepasmr.lm.data import read_shard_meta
+    from deepasmr.lm.data import shard_phone_vocab
 
-    vocab = tuple(read_shard_meta(shard_dir).get("tokenizer", {}).get("vocab", ()))
+    vocab = tuple(shard_phone_vocab(shard_dir))
     if not flow.cfg.phone_vocab or flow.cfg.phone_vocab != vocab:
         raise DataError("--phones needs a decoder trained with phones from these shards' phone vocabulary")
     return token_phones(shard_dir, [split], tokenizer_dir)

@@ -95,11 +95,11 @@ class FlowTrainModel(nn.Module):
 
 def _phone_vocab(cfg: FlowStageConfig) -> tuple[str, ...]:
     """The decoder's phone symbols: the config's, else (with an alignment tokenizer) the shards'."""
-    from deepasmr.lm.data import read_shard_meta
+    from deepasmr.lm.data import shard_phone_vocab
 
     if cfg.model.phone_vocab or not cfg.data.alignment_tokenizer:
         return cfg.model.phone_vocab
-    return tuple(read_shard_meta(cfg.data.shard_dir).get("tokenizer", {}).get("vocab", ()))
+    return tuple(shard_phone_vocab(cfg.data.shard_dir))
 
 
 def build_model(cfg: FlowStageConfig, datamodule) -> FlowTrainModel:

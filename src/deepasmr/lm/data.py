@@ -141,7 +141,7 @@ def read_shard_utterances(root: str | Path, splits: Sequence[str], max_tokens: i
     root = Path(root)
     if not (root / INDEX).is_file():
         raise DataError(f"{root / INDEX}: no shard index (run the tokenizer's feature extraction first)")
-    vocab = read_shard_meta(root).get("tokenizer", {}).get("vocab")
+    vocab = shard_phone_vocab(root)
     lines = (root / INDEX).read_text(encoding="utf-8").splitlines()
     rows = [json.loads(line) for line in lines if line.strip()]
     rows = [r for r in rows if r["split"] in splits and (not max_tokens or r["n_tokens"] <= max_tokens)]
@@ -164,6 +164,11 @@ def read_shard_utterances(root: str | Path, splits: Sequence[str], max_tokens: i
         phones.update(_phones_from_frontend(missing))
     return [Utterance(r["id"], r["speaker"], r["style"], r["language"], r["text"], tokens[r["id"]],
                       phones[r["id"]]) for r in rows]
+
+
+def shard_phone_vocab(root: str | Path) -> list[str]:
+    """The phone symbols the shards' phone ids index (the tokenizer's vocabulary, meta.json); [] if none."""
+    return list(read_shard_meta(root).get("tokenizer", {}).get("vocab") or [])
 
 
 def read_shard_meta(root: str | Path) -> dict:
@@ -219,7 +224,7 @@ class LMDataModule(FrameDataModule):
                             f"data.alignment_tokenizer: the tokenizer folder that wrote {self.cfg.data.shards}")
         from deepasmr.lm.phone_targets import token_phone_positions
 
-        vocab = read_shard_meta(self.cfg.data.shards).get("tokenizer", {}).get("vocab", [])
+        vocab = shard_phone_vocab(self.cfg.data.shards)
         positions, fallbacks = token_phone_positions(tokenizer_dir, vocab, utts)
         if fallbacks:
             print(f"phone alignment: {fallbacks} of {len(utts)} utterances spread evenly (CTC could not align)")

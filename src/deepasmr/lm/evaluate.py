@@ -24,7 +24,7 @@ from pathlib import Path
 
 import torch
 
-from deepasmr.lm.data import PairDataset, Utterance, collate, read_shard_utterances
+from deepasmr.lm.data import PairDataset, Utterance, collate, read_shard_utterances, shard_phone_vocab
 from deepasmr.lm.generate import LMRequest, generate
 from deepasmr.lm.model import SpeechLM
 from deepasmr.lm.sampling import DecodeConfig, repeats_too_often
@@ -193,10 +193,9 @@ def main(argv: list[str] | None = None) -> int:
         if not args.tokenizer:
             raise SystemExit("this LM has a phone head or text pointer: give --tokenizer (the one that wrote the "
                              "shards) to align its phones")
-        from deepasmr.lm.data import read_shard_meta
         from deepasmr.lm.phone_targets import token_phone_positions
 
-        vocab_symbols = read_shard_meta(args.shards).get("tokenizer", {}).get("vocab", [])
+        vocab_symbols = shard_phone_vocab(args.shards)
         data.phone_positions = token_phone_positions(args.tokenizer, vocab_symbols, utts)[0]
     report = {"split": args.split, "prompt": args.prompt, "decode": asdict(decode),
               "ras_trigger_rate_on_real_tokens": ras_trigger_rate([u.tokens.tolist() for u in utts],
