@@ -65,6 +65,19 @@ def test_batched_cfg_equals_separate_passes(model, clip_mel):
     assert not torch.allclose(batched, model.generate(tokens, prompt, **{**kw, "cfg_strength": 0.0}), atol=1e-4)
 
 
+def test_guidance_interval_guides_only_the_early_steps(model, clip_mel):
+    tokens, prompt = torch.randint(100, (16,)), clip_mel[:, :40]
+    kw = dict(steps=4, cfg_strength=0.7, seed=5)
+    guided, unguided = model.generate(tokens, prompt, **kw), model.generate(tokens, prompt, **{**kw, "cfg_strength": 0})
+    assert torch.equal(model.generate(tokens, prompt, cfg_until=1.0, **kw), guided)
+    assert torch.equal(model.generate(tokens, prompt, cfg_until=0.0, **kw), unguided)
+    # guiding the first steps only lands between the two
+    partial = model.generate(tokens, prompt, cfg_until=0.3, **kw)
+    assert not torch.allclose(partial, guided, atol=1e-4) and not torch.allclose(partial, unguided, atol=1e-4)
+    with pytest.raises(ValueError, match="cfg_until"):
+        model.cfg.with_(cfg_until=1.5)
+
+
 def test_guided_velocity_formula():
     def velocity(x, cond, ids, t, mask, spk, phone_ids=None):
         return cond.sum(-1, keepdim=True) + x  # v_null = x, v_cond = x + sum(cond)

@@ -95,6 +95,10 @@ class FlowConfig:
     # instead of two. Guidance sharpens the spectral envelope beyond the prompt's: measured, that suits some
     # voices and not others (reports/ablation/cfg_dev/), so models/tiny leaves this unset.
     asmr_cfg_strength: float | None = None
+    # Guidance only on the ODE steps that start before this time (1.0 = every step). Late steps refine detail
+    # the conditional branch already has (Kynkaanniemi et al. 2024, guidance in a limited interval), and each
+    # unguided step costs one forward instead of two.
+    cfg_until: float = 1.0
     # Sway sampling (F5-TTS): t' = t + s (cos(pi t / 2) - 1 + t). s = -1 is the cosine schedule
     # t' = 1 - cos(pi t / 2) of CosyVoice: small steps near the noise end, where the path bends.
     sway_coef: float = -1.0
@@ -118,6 +122,8 @@ class FlowConfig:
         for name in ("cfg_strength", "asmr_cfg_strength"):
             if getattr(self, name) is not None and getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
+        if not 0.0 <= self.cfg_until <= 1.0:
+            raise ValueError(f"cfg_until must be a time in [0, 1], got {self.cfg_until}")
         if self.mel_preset not in MEL_PRESETS:
             raise ValueError(f"unknown mel preset {self.mel_preset!r}; choose from {sorted(MEL_PRESETS)}")
         object.__setattr__(self, "phone_vocab", tuple(self.phone_vocab))  # JSON and YAML give lists

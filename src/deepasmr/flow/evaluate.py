@@ -45,7 +45,8 @@ class _Decoder:
     def __init__(self, flow, vocoder, reader: ShardReader, seed: int, phones: dict | None = None, **sampling):
         self.flow, self.vocoder, self.reader, self.seed = flow, vocoder, reader, seed
         self.phones = phones  # per utterance id, each token's phone id (flow.data.token_phones), or None
-        self.sampling = sampling  # steps / cfg_strength / noise_scale for FlowDecoder.generate (None = config)
+        # steps / cfg_strength / cfg_until / noise_scale for FlowDecoder.generate (None = config)
+        self.sampling = sampling
         self.style_of = {r["id"]: r["style"] for r in reader.index}
 
     def __call__(self, target_id: str, prompt_id: str) -> tuple[np.ndarray, torch.Tensor, torch.Tensor]:
@@ -169,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--per-speaker", type=int, default=2, help="cross-style outputs per held-out speaker")
     ap.add_argument("--steps", type=int, default=None, help="ODE steps (default: the decoder config's)")
     ap.add_argument("--cfg-strength", type=float, default=None)
+    ap.add_argument("--cfg-until", type=float, default=None, help="guide only the ODE steps that start before "
+                    "this time (default: the decoder config's)")
     ap.add_argument("--noise-scale", type=float, default=None,
                     help="starting-noise standard deviation for every style (default: the decoder config's per style)")
     ap.add_argument("--noise-sweep", metavar="S1,S2,...",
@@ -212,13 +215,15 @@ def main(argv: list[str] | None = None) -> int:
         sweep = {}
         for scale in (float(x) for x in args.noise_sweep.split(",")):
             decode = _Decoder(flow, vocoder, reader, args.seed, told, steps=args.steps, cfg_strength=args.cfg_strength,
-                              noise_scale=scale)
+                              cfg_until=args.cfg_until, noise_scale=scale)
             sweep[str(scale)] = reconstruction(decode, groups, wav_of, embed, asr, args.per_group, sr, phones)
         emit_json({"split": args.split, "noise_sweep": sweep}, args.json)
         return 0
-    sampling = {"steps": args.steps, "cfg_strength": args.cfg_strength, "noise_scale": args.noise_scale}
+    sampling = {"steps": args.steps, "cfg_strength": args.cfg_strength, "cfg_until": args.cfg_until,
+                "noise_scale": args.noise_scale}
     decode = _Decoder(flow, vocoder, reader, args.seed, told, **sampling)
-    defaults = {"steps": flow.cfg.steps, "cfg_strength": {s: flow.cfg.cfg_strength_for(s) for s in ("asmr", "normal")},
+    defaults = {"steps": flow.cfg.steps, "cfg_until": flow.cfg.cfg_until,
+                "cfg_strength": {s: flow.cfg.cfg_strength_for(s) for s in ("asmr", "normal")},
                 "noise_scale": {s: flow.cfg.noise_scale_for(s) for s in ("asmr", "normal")}}
     report = {"split": args.split, "told_phones": told is not None,
               **{k: defaults[k] if v is None else v for k, v in sampling.items()},

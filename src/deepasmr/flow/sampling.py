@@ -74,15 +74,17 @@ def euler_solve(
     batched_cfg: bool = True,
     precision: str = "fp32",
     phones: tuple[torch.Tensor, torch.Tensor] | None = None,
+    cfg_until: float = 1.0,
 ) -> torch.Tensor:
     """Integrate dx/dt = v(x, t) from x0 (noise, t = 0) to t = 1 with explicit Euler steps. `precision`
-    (deepasmr.precision) applies to the velocity network only: x is carried in x0's dtype."""
+    (deepasmr.precision) applies to the velocity network only: x is carried in x0's dtype. Steps starting at
+    t >= cfg_until run unguided (the conditional branch alone)."""
     grid = time_grid(steps, sway_coef, x0.device)
     x = x0
     for i in range(steps):
         t = grid[i].expand(x.shape[0])
+        strength = cfg_strength if float(grid[i]) < cfg_until else 0.0
         with autocast(precision, x0.device):
-            v = guided_velocity(velocity, x, cond_mel, ids, null_ids, t, mask, spk, cfg_strength, batched_cfg,
-                                  phones)
+            v = guided_velocity(velocity, x, cond_mel, ids, null_ids, t, mask, spk, strength, batched_cfg, phones)
         x = x + (grid[i + 1] - grid[i]) * v.to(x.dtype)
     return x
