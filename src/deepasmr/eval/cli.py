@@ -83,6 +83,8 @@ def add_commands(subparsers) -> None:
     m.add_argument("--steps", type=int, default=None, help="flow ODE steps (default: the model's)")
     m.add_argument("--precision", choices=PRECISIONS, default="auto",
                    help="flow decoder precision (auto: bf16 where the hardware has it natively)")
+    m.add_argument("--max-prompt-seconds", type=float, default=None,
+                   help="cut the flow's speaker prompt to this (default: the pipeline's, 10 s)")
     m.add_argument("--iterations", type=int, default=1, help="iterative refinement passes")
     m.add_argument("--selection", choices=("virtual", "real-pool", "fixed"), default="virtual",
                    help="cross-style task prompt: the bundle's virtual pool, a pool of real clips, or one prompt")
@@ -264,7 +266,7 @@ def cmd_eval_model(args: argparse.Namespace) -> int:
     route = RouteOptions(mode=args.selection, pools=pools, fixed_prompt=fixed)
     run = RunConfig(seed=args.seed, steps=args.steps, iterations=args.iterations, limit=args.limit,
                     use_prompt_text=not args.no_prompt_text)
-    model = DeepASMR.load(args.model, speak_config(args.precision))
+    model = DeepASMR.load(args.model, speak_config(args.precision, args.max_prompt_seconds))
     out = Path(args.out)
     runs, logs = [], []
     for testset in args.testset:

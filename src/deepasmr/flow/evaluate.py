@@ -42,8 +42,10 @@ def _by_speaker_style(rows: list[dict]) -> dict[tuple[str, str], list[dict]]:
 class _Decoder:
     """Tokens + prompt utterance -> waveform at the vocoder's rate."""
 
-    def __init__(self, flow, vocoder, reader: ShardReader, seed: int, phones: dict | None = None, **sampling):
+    def __init__(self, flow, vocoder, reader: ShardReader, seed: int, phones: dict | None = None,
+                 max_prompt_frames: int | None = None, **sampling):
         self.flow, self.vocoder, self.reader, self.seed = flow, vocoder, reader, seed
+        self.max_prompt_frames = max_prompt_frames  # the prompt's mel cut to this (None: whole utterance)
         self.phones = phones  # per utterance id, each token's phone id (flow.data.token_phones), or None
         # steps / cfg_strength / cfg_until / noise_scale for FlowDecoder.generate (None = config)
         self.sampling = sampling
@@ -53,7 +55,10 @@ class _Decoder:
         target, prompt = self.reader[target_id], self.reader[prompt_id]
         r = self.flow.cfg.token_ratio
         p_tok = prompt["tokens"].long()
-        p_mel = prompt["mel"].float()[:, : len(p_tok) * r]
+        frames = len(p_tok) * r
+        if self.max_prompt_frames:
+            frames = min(frames, self.max_prompt_frames // r * r)
+        p_mel = prompt["mel"].float()[:, :frames]
         sampling, style = dict(self.sampling), self.style_of[target_id]
         if sampling.get("noise_scale") is None:
             sampling["noise_scale"] = self.flow.cfg.noise_scale_for(style)
@@ -186,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
                     "head (the one whose codes the shards hold)")
     ap.add_argument("--phones", metavar="DIR", help="a decoder trained with phones gets each token's phone, aligned "
                     "by this tokenizer's CTC head (as a text-pointer LM would give them); default: none")
+    ap.add_argument("--max-prompt-frames", type=int, default=None,
+                    help="cut each prompt's mel to this many frames (default: the whole utterance)")
     ap.add_argument("--json")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -214,18 +221,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.noise_sweep:
         sweep = {}
         for scale in (float(x) for x in args.noise_sweep.split(",")):
-            decode = _Decoder(flow, vocoder, reader, args.seed, told, steps=args.steps, cfg_strength=args.cfg_strength,
-                              cfg_until=args.cfg_until, noise_scale=scale)
+            decode = _Decoder(flow, vocoder, reader, args.seed, told, args.max_prompt_frames, steps=args.steps,
+                              cfg_strength=args.cfg_strength, cfg_until=args.cfg_until, noise_scale=scale)
             sweep[str(scale)] = reconstruction(decode, groups, wav_of, embed, asr, args.per_group, sr, phones)
         emit_json({"split": args.split, "noise_sweep": sweep}, args.json)
         return 0
     sampling = {"steps": args.steps, "cfg_strength": args.cfg_strength, "cfg_until": args.cfg_until,
                 "noise_scale": args.noise_scale}
-    decode = _Decoder(flow, vocoder, reader, args.seed, told, **sampling)
+    decode = _Decoder(flow, vocoder, reader, args.seed, told, args.max_prompt_frames, **sampling)
     defaults = {"steps": flow.cfg.steps, "cfg_until": flow.cfg.cfg_until,
                 "cfg_strength": {s: flow.cfg.cfg_strength_for(s) for s in ("asmr", "normal")},
                 "noise_scale": {s: flow.cfg.noise_scale_for(s) for s in ("asmr", "normal")}}
-    report = {"split": args.split, "told_phones": told is not None,
+    report = {"split": args.split, "told_phones": told is not None, "max_prompt_frames": args.max_prompt_frames,
               **{k: defaults[k] if v is None else v for k, v in sampling.items()},
               "reconstruction": reconstruction(decode, groups, wav_of, embed, asr, args.per_group, sr, phones),
               "cross_style": cross_style(decode, groups, wav_of, embed, args.per_speaker, sr)

@@ -53,14 +53,18 @@ class SpeakConfig:
     def __post_init__(self):
         if self.precision not in PRECISIONS:
             raise SpeakError(f"precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}")
+        if not self.max_prompt_seconds > 0:
+            raise SpeakError(f"max_prompt_seconds must be > 0, not {self.max_prompt_seconds}")
 
 
 DEFAULT_SPEAK = SpeakConfig()
 
 
-def speak_config(precision: str = "auto") -> SpeakConfig:
-    """The default settings at another flow precision (a SpeakError names a value that is not one)."""
-    return replace(DEFAULT_SPEAK, precision=precision)
+def speak_config(precision: str = "auto", max_prompt_seconds: float | None = None) -> SpeakConfig:
+    """The default settings at another flow precision (a SpeakError names a value that is not one) and,
+    given, another cut of the flow's speaker prompt."""
+    prompt = {} if max_prompt_seconds is None else {"max_prompt_seconds": float(max_prompt_seconds)}
+    return replace(DEFAULT_SPEAK, precision=precision, **prompt)
 
 
 @dataclass(frozen=True)
