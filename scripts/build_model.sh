@@ -62,6 +62,9 @@ flow_phases() {  # corpus/v1, then fine-tuned on corpus/v2, then on v3 codes, th
   # The phone table (FlowConfig.phone_vocab), from v3's export (the config names models/tiny, the bundle's copy).
   train flow configs/flow_tiny_v4.yaml --set init_from=runs/flow/tiny_v3/export \
     --set data.alignment_tokenizer=runs/tokenizer/v3/export; wait
+  # 1,600 more steps of the same (the shipped decoder, session 18).
+  train flow configs/flow_tiny_v5.yaml --set init_from=runs/flow/tiny_v4/export \
+    --set data.alignment_tokenizer=runs/tokenizer/v3/export; wait
 }
 vocoder_phases() {  # Vocos: v2 from scratch (its step 4,000 = end of reconstruction), v4 told the style, v5 voicing head
   local v2=runs/vocoder/vocos_tiny_v2 v4=runs/vocoder/vocos_tiny_v4
@@ -85,7 +88,7 @@ flow_phases &
 vocoder_phases &
 wait
 
-cp runs/tokenizer/v3/export/tokenizer.* runs/lm/tiny_v7/export/lm.* runs/flow/tiny_v4/export/flow.* $BUNDLE/
+cp runs/tokenizer/v3/export/tokenizer.* runs/lm/tiny_v7/export/lm.* runs/flow/tiny_v5/export/flow.* $BUNDLE/
 $D pool tokens $BUNDLE/pools --tokenizer $BUNDLE  # the pools' task prompts in the shipped tokenizer's codes
 # The vocoder travels in the bundle at half precision (5.7 MB; it runs in fp32 after loading).
 .venv/bin/python -c "import sys, torch; from deepasmr.vocoder.vocos import load_vocos, save_vocos; \
@@ -93,6 +96,6 @@ save_vocos(load_vocos(sys.argv[1]), sys.argv[2], torch.float16)" runs/vocoder/vo
 .venv/bin/python scripts/write_bundle_record.py --bundle $BUNDLE --corpus $CORPUS2 \
   --run runs/tokenizer/v3 --run runs/lm/tiny_v1 --run runs/lm/tiny_v1_guided --run runs/lm/tiny_v2 --run runs/lm/tiny_v3 \
   --run runs/lm/tiny_v7 \
-  --run runs/flow/tiny_v1 --run runs/flow/tiny_v2 --run runs/flow/tiny_v3 --run runs/flow/tiny_v4 \
+  --run runs/flow/tiny_v1 --run runs/flow/tiny_v2 --run runs/flow/tiny_v3 --run runs/flow/tiny_v4 --run runs/flow/tiny_v5 \
   --run runs/vocoder/vocos_tiny_v2 --run runs/vocoder/vocos_tiny_v4 --run runs/vocoder/vocos_tiny_v5 --vocos vocoder
 echo "bundle $BUNDLE rebuilt; evaluate it with: make eval"
