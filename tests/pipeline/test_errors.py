@@ -211,21 +211,3 @@ def test_unknown_precision_is_named(engine):
     with pytest.raises(SpeakError, match="max_prompt_seconds must be > 0, not 0"):
         speak_config("fp32", max_prompt_seconds=0)
 
-
-def test_the_speaker_prompt_is_cut_to_max_prompt_seconds(engine, voice_clip):
-    from dataclasses import replace
-
-    import torch
-
-    from deepasmr.audio import load_audio
-    from deepasmr.pipeline import DeepASMR
-
-    wav, _ = load_audio(voice_clip, engine.bundle.mel_config.sample_rate)
-    whole, whole_tokens = engine.mel_tokens(wav)
-    cut = DeepASMR(engine.bundle, replace(engine.config, max_prompt_seconds=1.0))
-    mel, tokens = cut.mel_tokens(wav)
-    ratio, rate = engine.bundle.flow.cfg.token_ratio, engine.bundle.mel_config.frame_rate
-    assert whole.shape[-1] > 2 * rate  # the clip is longer than the cut, so the cut shows
-    assert mel.shape[-1] == len(tokens) * ratio <= rate
-    assert torch.equal(mel, whole[:, : mel.shape[-1]])  # the clip's start, not another window
-    assert len(tokens) < len(whole_tokens)

@@ -174,3 +174,22 @@ def test_a_text_pointer_lm_tells_a_phone_decoder_which_phone_each_token_speaks(b
         told.net.tokens.phones.weight[:-1].normal_(std=1.0, generator=torch.Generator().manual_seed(1))
     shaped, _ = engine.speak("Hello there.", voice_clip, "asmr", seed=3)
     assert not np.allclose(plain, shaped, atol=1e-4)
+
+
+def test_the_speaker_prompt_is_cut_to_max_prompt_seconds(engine, voice_clip):
+    from dataclasses import replace
+
+    import torch
+
+    from deepasmr.audio import load_audio
+    from deepasmr.pipeline import DeepASMR
+
+    wav, _ = load_audio(voice_clip, engine.bundle.mel_config.sample_rate)
+    whole, whole_tokens = engine.mel_tokens(wav)
+    cut = DeepASMR(engine.bundle, replace(engine.config, max_prompt_seconds=1.0))
+    mel, tokens = cut.mel_tokens(wav)
+    ratio, rate = engine.bundle.flow.cfg.token_ratio, engine.bundle.mel_config.frame_rate
+    assert whole.shape[-1] > 2 * rate  # the clip is longer than the cut, so the cut shows
+    assert mel.shape[-1] == len(tokens) * ratio <= rate
+    assert torch.equal(mel, whole[:, : mel.shape[-1]])  # the clip's start, not another window
+    assert len(tokens) < len(whole_tokens)
