@@ -63,3 +63,28 @@ def test_eos_waits_for_min_length(model64):
     for req, tokens, hit in zip(_requests(), out.tokens, out.hit_max_len, strict=True):
         assert len(tokens) == length_bounds(len(req.text), model64.cfg, GREEDY)[0]
         assert not hit
+
+
+def test_kv_cache_reproduces_the_transformers_forward(model64):
+    """The preallocated cache (lm.kv_cache) against transformers' forward over the whole sequence: a
+    left-padded prefix, then three single-position steps, hidden states equal at every real position."""
+    from deepasmr.lm.kv_cache import CachedBackbone, supports
+    from deepasmr.lm.layout import pad_rows, prefix_row
+
+    assert supports(model64.backbone)  # else generate falls back to transformers' cache and this path goes untested
+    rows = [prefix_row(r.text, 0, r.prompt_text, r.prompt_speech) for r in _requests()]
+    packed = pad_rows(rows, "left")
+    embeds = model64.embed(packed["ids"], packed["kinds"])
+    mask, positions = packed["attention_mask"], packed["position_ids"]
+    steps = torch.randn(len(rows), 3, embeds.shape[-1], dtype=embeds.dtype, generator=torch.Generator().manual_seed(0))
+    cached = CachedBackbone(model64.backbone, len(rows), embeds.shape[1] + 3)
+    with torch.no_grad():
+        got = [cached(embeds, positions, mask)]
+        for s in range(3):
+            mask = torch.cat([mask, mask.new_ones(len(rows), 1)], dim=1)
+            positions = torch.cat([positions, positions[:, -1:] + 1], dim=1)
+            got.append(cached(steps[:, s : s + 1], positions[:, -1:], mask))
+        want, _ = model64.run(torch.cat([embeds, steps], dim=1), mask, positions)
+    real = mask.bool()
+    assert torch.allclose(torch.cat(got, dim=1)[real], want[real], atol=1e-10)
+    assert not real.all()  # the batch is padded, so the masks were exercised

@@ -1,4 +1,4 @@
-"""Autoregressive speech-token generation, batched, with a KV cache (or without, as a reference).
+"""Autoregressive speech-token generation, batched, with a KV cache (lm.kv_cache; or without, as a reference).
 
 Prefixes are left-padded (lm.layout) so every row's next token goes in the same column; padded positions are
 masked and position ids count real tokens only, so a row decodes the same in a batch as alone. Generation
@@ -17,6 +17,7 @@ import torch
 from transformers import DynamicCache
 
 from deepasmr.lm.config import LMConfig, style_index
+from deepasmr.lm.kv_cache import CachedBackbone, supports
 from deepasmr.lm.layout import KIND_SPEECH, pad_rows, prefix_row
 from deepasmr.lm.model import SpeechLM
 from deepasmr.lm.sampling import DecodeConfig, choose_token
@@ -99,10 +100,15 @@ def _decode(model: SpeechLM, requests, decode: DecodeConfig, use_cache: bool, ge
     if model.pointer is not None:
         embeds[:, -1] += _pointer_embeds(model, texts, pointers)  # the last prefix position predicts z_1
     mask, positions = packed["attention_mask"], packed["position_ids"]
-    cache = DynamicCache(config=model.backbone.config) if use_cache else None
-    hidden, cache = model.run(embeds, mask, positions, cache)
-
     bounds = [length_bounds(len(r.text), cfg, decode) for r in requests]
+    fast = use_cache and supports(model.backbone)
+    if fast:
+        cached = CachedBackbone(model.backbone, n, embeds.shape[1] + max(b[1] for b in bounds))
+        hidden = cached(embeds, positions, mask)
+    else:  # transformers' own cache (a backbone kv_cache does not reproduce), or none: the reference
+        cache = DynamicCache(config=model.backbone.config) if use_cache else None
+        hidden, cache = model.run(embeds, mask, positions, cache)
+
     tokens: list[list[int]] = [[] for _ in range(n)]
     spoken: list[list[int]] = [[] for _ in range(n)]
     hit_max = [False] * n
@@ -138,7 +144,9 @@ def _decode(model: SpeechLM, requests, decode: DecodeConfig, use_cache: bool, ge
             new[:, 0] += _pointer_embeds(model, texts, pointers)
         mask = torch.cat([mask, mask.new_ones(n, 1)], dim=1)
         positions = torch.cat([positions, positions[:, -1:] + 1], dim=1)
-        if use_cache:
+        if fast:
+            hidden = cached(new, positions[:, -1:], mask)
+        elif use_cache:
             hidden, cache = model.run(new, mask, positions[:, -1:], cache)
         else:
             embeds = torch.cat([embeds, new], dim=1)
