@@ -211,3 +211,7 @@ def test_unknown_precision_is_named(engine):
     with pytest.raises(SpeakError, match="max_prompt_seconds must be > 0, not 0"):
         speak_config("fp32", max_prompt_seconds=0)
 
+    with pytest.raises(SpeakError, match="temperature must be > 0, not 0"):
+        speak_config("fp32", temperature=0)
+    with pytest.raises(SpeakError, match=r"top_p must be in \(0, 1\], not 1.5"):
+        speak_config("fp32", top_p=1.5)

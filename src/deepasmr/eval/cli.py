@@ -85,6 +85,9 @@ def add_commands(subparsers) -> None:
                    help="flow decoder precision (auto: bf16 where the hardware has it natively)")
     m.add_argument("--max-prompt-seconds", type=float, default=None,
                    help="cut the flow's speaker prompt to this (default: the pipeline's, 10 s)")
+    m.add_argument("--temperature", type=float, default=None, help="LM sampling temperature (default: 1.0)")
+    m.add_argument("--top-k", type=int, default=None, help="LM sampling top-k (default: 25)")
+    m.add_argument("--top-p", type=float, default=None, help="LM sampling top-p (default: 0.8)")
     m.add_argument("--iterations", type=int, default=1, help="iterative refinement passes")
     m.add_argument("--selection", choices=("virtual", "real-pool", "fixed"), default="virtual",
                    help="cross-style task prompt: the bundle's virtual pool, a pool of real clips, or one prompt")
@@ -266,7 +269,9 @@ def cmd_eval_model(args: argparse.Namespace) -> int:
     route = RouteOptions(mode=args.selection, pools=pools, fixed_prompt=fixed)
     run = RunConfig(seed=args.seed, steps=args.steps, iterations=args.iterations, limit=args.limit,
                     use_prompt_text=not args.no_prompt_text)
-    model = DeepASMR.load(args.model, speak_config(args.precision, args.max_prompt_seconds))
+    model = DeepASMR.load(args.model, speak_config(args.precision, args.max_prompt_seconds,
+                                                   temperature=args.temperature, top_k=args.top_k,
+                                                   top_p=args.top_p))
     out = Path(args.out)
     runs, logs = [], []
     for testset in args.testset:

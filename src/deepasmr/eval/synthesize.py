@@ -70,7 +70,8 @@ def run_identity(model, config: RunConfig, route) -> dict:
     precision = str(resolve(model.config.precision)).removeprefix("torch.")  # what ran, not "auto"
     identity = {"model": model_digest(model.bundle.root), "vocoder": model.bundle.meta.get("vocoder"),
                 "run": asdict(config), "selection": selection, "precision": precision,
-                "max_prompt_seconds": model.config.max_prompt_seconds}
+                "max_prompt_seconds": model.config.max_prompt_seconds,
+                "lm_sampling": {k: getattr(model.config, k) for k in ("temperature", "top_k", "top_p")}}
     return json.loads(json.dumps(identity, default=str))
 
 

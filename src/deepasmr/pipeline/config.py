@@ -55,16 +55,20 @@ class SpeakConfig:
             raise SpeakError(f"precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}")
         if not self.max_prompt_seconds > 0:
             raise SpeakError(f"max_prompt_seconds must be > 0, not {self.max_prompt_seconds}")
+        if self.temperature is not None and not self.temperature > 0:
+            raise SpeakError(f"temperature must be > 0, not {self.temperature}")
+        if self.top_p is not None and not 0 < self.top_p <= 1:
+            raise SpeakError(f"top_p must be in (0, 1], not {self.top_p}")
 
 
 DEFAULT_SPEAK = SpeakConfig()
 
 
-def speak_config(precision: str = "auto", max_prompt_seconds: float | None = None) -> SpeakConfig:
-    """The default settings at another flow precision (a SpeakError names a value that is not one) and,
-    given, another cut of the flow's speaker prompt."""
+def speak_config(precision: str = "auto", max_prompt_seconds: float | None = None, **sampling) -> SpeakConfig:
+    """The default settings at another flow precision (a SpeakError names a value that is not one) and, given,
+    another cut of the flow's speaker prompt and other LM sampling (temperature, top_k, top_p; None = default)."""
     prompt = {} if max_prompt_seconds is None else {"max_prompt_seconds": float(max_prompt_seconds)}
-    return replace(DEFAULT_SPEAK, precision=precision, **prompt)
+    return replace(DEFAULT_SPEAK, precision=precision, **prompt, **sampling)
 
 
 @dataclass(frozen=True)
