@@ -3,7 +3,7 @@
 Why not transformers' own cached forward: at the tiny preset's width one decoding step costs per-op overhead,
 not arithmetic, and transformers' generic layer adds much of it (a cache grown by concatenation every layer
 and step, mask builders, keyword plumbing). This runs the same modules (the backbone's own projections,
-norms and rotary frequencies) in the plain order of Qwen2's layer, writing keys and values into buffers sized
+norms and rotary table) in the plain order of Qwen2's layer, writing keys and values into buffers sized
 once per call to `generate`. Training and checkpoints stay transformers'; `generate(use_cache=False)`, the
 plain transformers forward, is the reference this path is tested against.
 """
@@ -13,13 +13,12 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from transformers import Qwen2Model
+from transformers.models.qwen2.modeling_qwen2 import apply_rotary_pos_emb
 
 
 def supports(backbone: Qwen2Model) -> bool:
-    """Whether this path reproduces the backbone: full attention in every layer, the default rotary table."""
-    cfg = backbone.config
-    rope = (getattr(cfg, "rope_parameters", None) or {}).get("rope_type", "default")
-    return rope == "default" and all(kind == "full_attention" for kind in getattr(cfg, "layer_types", []))
+    """Whether this path reproduces the backbone: full attention in every layer (no sliding windows)."""
+    return all(kind == "full_attention" for kind in getattr(backbone.config, "layer_types", []))
 
 
 class CachedBackbone:
@@ -35,13 +34,6 @@ class CachedBackbone:
         self.keys = weight.new_zeros(shape)
         self.values = weight.new_zeros(shape)
         self.length = 0
-
-    def _rotary(self, positions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        rope = self.backbone.rotary_emb
-        angles = positions[..., None].float() * rope.inv_freq.float()
-        angles = torch.cat([angles, angles], dim=-1)[:, None]  # [B, 1, L, head_dim], rotate-half layout
-        dtype = self.keys.dtype
-        return (angles.cos() * rope.attention_scaling).to(dtype), (angles.sin() * rope.attention_scaling).to(dtype)
 
     def _mask(self, key_mask: torch.Tensor, n_new: int) -> tuple[torch.Tensor | None, bool]:
         """(boolean attention mask or None, is_causal) for `n_new` queries over the first `key_mask.shape[1]`
@@ -67,14 +59,15 @@ class CachedBackbone:
         start, end = self.length, self.length + n
         if end > self.keys.shape[3]:
             raise ValueError(f"KV cache holds {self.keys.shape[3]} positions, asked for {end}")
-        cos, sin = self._rotary(positions)
+        cos, sin = self.backbone.rotary_emb(embeds, positions)
         mask, causal = self._mask(key_mask, n)
         x = embeds
         for i, layer in enumerate(self.backbone.layers):
             attn = layer.self_attn
             h = layer.input_layernorm(x)
-            q = _rotate(attn.q_proj(h).view(b, n, self.heads, self.head_dim).transpose(1, 2), cos, sin)
-            k = _rotate(attn.k_proj(h).view(b, n, self.kv_heads, self.head_dim).transpose(1, 2), cos, sin)
+            q = attn.q_proj(h).view(b, n, self.heads, self.head_dim).transpose(1, 2)
+            k = attn.k_proj(h).view(b, n, self.kv_heads, self.head_dim).transpose(1, 2)
+            q, k = apply_rotary_pos_emb(q, k, cos, sin)
             self.keys[i, :, :, start:end] = k
             self.values[i, :, :, start:end] = attn.v_proj(h).view(b, n, self.kv_heads, self.head_dim).transpose(1, 2)
             y = F.scaled_dot_product_attention(q, self.keys[i, :, :, :end], self.values[i, :, :, :end],
@@ -84,7 +77,3 @@ class CachedBackbone:
         self.length = end
         return self.backbone.norm(x)
 
-
-def _rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-    x1, x2 = x.chunk(2, dim=-1)
-    return x * cos + torch.cat([-x2, x1], dim=-1) * sin
