@@ -197,20 +197,20 @@ def test_bundle_carries_its_own_vocoder(tmp_path, bundle_dir):
         load_bundle(moved)
 
 
-def test_unknown_precision_is_named(engine):
+def test_bad_speak_settings_are_named(engine):
     from dataclasses import replace
 
     from deepasmr.pipeline import DeepASMR
-    from deepasmr.pipeline.config import speak_config
+    from deepasmr.pipeline.config import DEFAULT_SPEAK, speak_config
 
     assert speak_config("fp32").precision == "fp32"
+    assert speak_config("fp32", temperature=None).temperature == DEFAULT_SPEAK.temperature  # None = the default
     with pytest.raises(SpeakError, match="precision must be one of auto, fp32, bf16, not 'half'"):
         speak_config("half")
     with pytest.raises(SpeakError, match="precision must be one of"):
         DeepASMR(engine.bundle, replace(engine.config, precision="half"))
     with pytest.raises(SpeakError, match="max_prompt_seconds must be > 0, not 0"):
         speak_config("fp32", max_prompt_seconds=0)
-
     with pytest.raises(SpeakError, match="temperature must be > 0, not 0"):
         speak_config("fp32", temperature=0)
     with pytest.raises(SpeakError, match=r"top_p must be in \(0, 1\], not 1.5"):

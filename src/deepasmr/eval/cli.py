@@ -85,7 +85,8 @@ def add_commands(subparsers) -> None:
                    help="flow decoder precision (auto: bf16 where the hardware has it natively)")
     m.add_argument("--max-prompt-seconds", type=float, default=None,
                    help="cut the flow's speaker prompt to this (default: the pipeline's, 10 s)")
-    m.add_argument("--temperature", type=float, default=None, help="LM sampling temperature (default: 1.0)")
+    m.add_argument("--temperature", type=float, default=None,
+                   help="LM sampling temperature (default: the pipeline's, 0.7)")
     m.add_argument("--top-k", type=int, default=None, help="LM sampling top-k (default: 25)")
     m.add_argument("--top-p", type=float, default=None, help="LM sampling top-p (default: 0.8)")
     m.add_argument("--iterations", type=int, default=1, help="iterative refinement passes")
