@@ -270,7 +270,7 @@ def cmd_eval_model(args: argparse.Namespace) -> int:
     route = RouteOptions(mode=args.selection, pools=pools, fixed_prompt=fixed)
     run = RunConfig(seed=args.seed, steps=args.steps, iterations=args.iterations, limit=args.limit,
                     use_prompt_text=not args.no_prompt_text)
-    model = DeepASMR.load(args.model, speak_config(args.precision, args.max_prompt_seconds,
+    model = DeepASMR.load(args.model, speak_config(args.precision, max_prompt_seconds=args.max_prompt_seconds,
                                                    temperature=args.temperature, top_k=args.top_k,
                                                    top_p=args.top_p))
     out = Path(args.out)

@@ -66,11 +66,10 @@ class SpeakConfig:
 DEFAULT_SPEAK = SpeakConfig()
 
 
-def speak_config(precision: str = "auto", max_prompt_seconds: float | None = None, **sampling) -> SpeakConfig:
+def speak_config(precision: str = "auto", **overrides) -> SpeakConfig:
     """The default settings at another flow precision (a SpeakError names a value that is not one) and, given,
-    another cut of the flow's speaker prompt and other LM sampling (temperature, top_k, top_p; None = default)."""
-    prompt = {} if max_prompt_seconds is None else {"max_prompt_seconds": float(max_prompt_seconds)}
-    return replace(DEFAULT_SPEAK, precision=precision, **prompt, **{k: v for k, v in sampling.items() if v is not None})
+    other values of any other field (e.g. max_prompt_seconds, temperature); a None override keeps the default."""
+    return replace(DEFAULT_SPEAK, precision=precision, **{k: v for k, v in overrides.items() if v is not None})
 
 
 @dataclass(frozen=True)
