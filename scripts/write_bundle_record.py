@@ -54,6 +54,19 @@ def _run_record(run: Path) -> dict:
             "last_logged": _last_losses(run)}
 
 
+def _run_settings(results: list[dict]) -> dict | None:
+    """The inference settings eval-model recorded (steps, seed, LM sampling, selection, precision), so the
+    bundle's figures say how they were made; None when the task folders' run.json files are gone."""
+    runs = [Path(r["generated_dir"]) / "run.json" for r in results]
+    settings = [json.loads(p.read_text()) for p in runs if p.is_file()]
+    if not settings:
+        return None
+    first = {k: v for k, v in settings[0].items() if k != "model"}
+    if any({k: v for k, v in s.items() if k != "model"} != first for s in settings[1:]):
+        raise SystemExit(f"the tasks of {runs[0].parent.parent} were run with different settings")
+    return first
+
+
 def _vocoder_entry(vocos: str, styles) -> dict:
     """One Vocos for every style, or (deepasmr.vocoder.by_style) the Vocos for some and HiFi-GAN for the rest."""
     entry = {"kind": "vocos", "weights": vocos}
@@ -107,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         record["metrics"] = {r["task"]: {s: {k: v for k, v in vals.items() if isinstance(v, (int, float))}
                                          for s, vals in r["systems"].items()} for r in results}
         record["metrics_source"] = str(args.metrics)
+        record["metrics_settings"] = _run_settings(results)
     write_text_atomic(path, json.dumps(record, indent=1, ensure_ascii=False) + "\n")
     print(f"wrote {path}")
     return 0

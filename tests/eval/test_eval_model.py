@@ -54,3 +54,26 @@ def test_a_bundle_with_another_vocoder_is_another_run(n2a_testset, tiny_corpus, 
     (other / "bundle.json").write_text(json.dumps({**record, "vocoder": {"kind": "griffinlim"}}))
     assert _run(n2a_testset, tiny_corpus, other, out) == 2
     assert "outputs of another run (vocoder differ)" in capsys.readouterr().err
+
+
+def test_bundle_record_says_how_its_figures_were_made(n2a_testset, tiny_corpus, bundle_dir, tmp_path):
+    """scripts/write_bundle_record.py --metrics copies eval-model's recorded settings (seed, steps, LM sampling)
+    beside the figures, so a bundle's metrics can be reproduced."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    out = tmp_path / "run"
+    assert _run(n2a_testset, tiny_corpus, bundle_dir, out, "--seed", "3", "--temperature", "0.5") == 0
+    results = [{"task": "EN_N2A", "generated_dir": str(out / "EN_N2A"), "systems": {"generated": {"r_uv_global": 0.9}}}]
+    (out / "eval.json").write_text(json.dumps(results))
+    bundle = shutil.copytree(bundle_dir, tmp_path / "bundle")
+    repo = Path(__file__).resolve().parents[2]
+    subprocess.run([sys.executable, str(repo / "scripts/write_bundle_record.py"), "--bundle", str(bundle),
+                    "--corpus", str(tiny_corpus), "--metrics", str(out / "eval.json")], check=True, cwd=repo)
+    record = json.loads((bundle / "bundle.json").read_text())
+    assert record["metrics"]["EN_N2A"]["generated"]["r_uv_global"] == 0.9
+    assert record["metrics_settings"]["run"]["seed"] == 3
+    assert record["metrics_settings"]["lm_sampling"]["temperature"] == 0.5
+    assert "model" not in record["metrics_settings"]
