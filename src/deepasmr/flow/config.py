@@ -184,7 +184,7 @@ FLOW_PRESETS: dict[str, FlowConfig] = {
     # Embedded default: ~7M parameters, trainable on CPU; 86 Hz HiFi-GAN mel, 4 frames per token. Three ODE
     # steps: 10 -> 4 kept SIM within about +-0.02 with phone error mostly lower (reports/ablation/steps4_*),
     # and 4 -> 3 tied again on dev and test (reports/ablation/t0.7_s3_test/paired_vs_t0.7_s4.json) at a
-    # quarter less flow time, which matters on CPUs without bf16 (README).
+    # quarter less flow time, which matters on CPUs without bf16 (docs/measurements.md).
     "tiny": FlowConfig(steps=3),
     # The paper: Voicebox-size transformer (24 layers, 16 heads, 1024 dim), CosyVoice 2 tokens
     # (6561 FSQ codes at 25 Hz, 2 frames per token on the 50 Hz 24 kHz mel).

@@ -29,7 +29,8 @@ class SpeakConfig:
     max_prompt_seconds: float = 10.0
     # LM sampling (deepasmr.lm.sampling.DecodeConfig); None = that module's defaults. Temperature 0.7 instead of
     # its 1.0: the tiny LM's tokens say their phones better (phone error lower in 7 of 8 tasks on dev and on
-    # test; English N2A on 48 test entries 34.9 -> 32.8 %, its WER unchanged), timbre unchanged (README, session 19).
+    # test; English N2A on 48 test entries 34.9 -> 32.8 %, its WER unchanged), timbre unchanged
+    # (docs/measurements.md, session 19).
     temperature: float | None = 0.7
     top_k: int | None = None
     top_p: float | None = None
@@ -39,7 +40,7 @@ class SpeakConfig:
     cfg_strength: float | None = None
     noise_scale: float | None = None
     # The flow decoder's compute precision (deepasmr.precision): "auto" = bfloat16 where the hardware has it
-    # natively (2.4x faster on an AMX CPU, SIM and R_UV unchanged: README), else fp32.
+    # natively (2.4x faster on an AMX CPU, SIM and R_UV unchanged: docs/measurements.md), else fp32.
     precision: str = "auto"
     # Output peak is scaled down to this when the vocoder overshoots (float wav in [-1, 1]).
     peak_limit: float = 0.99

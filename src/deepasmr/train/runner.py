@@ -17,7 +17,8 @@ from deepasmr.train.registry import get_stage
 
 def resolve_precision(precision: str, accelerator: str) -> str:
     """`auto`: bf16-mixed where the device computes bf16 natively (a GPU that supports it, or a CPU with AMX /
-    AVX-512 BF16: there the LM trains 2.5x and the flow 1.65x faster at the same losses, README), else 32-true."""
+    AVX-512 BF16: there the LM trains 2.5x and the flow 1.65x faster at the same losses, docs/measurements.md),
+    else 32-true."""
     if precision != "auto":
         return precision
     from deepasmr.precision import native_bf16
