@@ -41,13 +41,16 @@ def plot_loss_curves(log_root: str | Path, out_png: str | Path, title: str = "")
     losses = {k: v for k, v in series.items() if not k.endswith(SKIP_SUFFIXES)}
     if not losses:
         return None
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4))
+    # A second panel only for runs that log auxiliary terms (an empty one reads as a missing plot).
+    panels = ("loss", "auxiliary terms") if any(k_is_aux(k) for k in losses) else ("loss",)
+    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4), squeeze=False)
+    axes = axes[0]
     for key, points in sorted(losses.items()):
         steps = sorted(points)
-        ax = axes[1] if k_is_aux(key) else axes[0]
+        ax = axes[-1] if k_is_aux(key) else axes[0]
         ax.plot(steps, [points[s] for s in steps], label=key, marker="o" if key.startswith("val") else None,
                 markersize=3)
-    for ax, name in zip(axes, ("loss", "auxiliary terms"), strict=True):
+    for ax, name in zip(axes, panels, strict=True):
         ax.set_xlabel("optimizer step")
         ax.set_title(f"{title} {name}".strip())
         ax.grid(alpha=0.3)
