@@ -58,13 +58,12 @@ def _run_settings(results: list[dict]) -> dict | None:
     """The inference settings eval-model recorded (steps, seed, LM sampling, selection, precision), so the
     bundle's figures say how they were made; None when the task folders' run.json files are gone."""
     runs = [Path(r["generated_dir"]) / "run.json" for r in results]
-    settings = [json.loads(p.read_text()) for p in runs if p.is_file()]
+    settings = [{k: v for k, v in json.loads(p.read_text()).items() if k != "model"} for p in runs if p.is_file()]
     if not settings:
         return None
-    first = {k: v for k, v in settings[0].items() if k != "model"}
-    if any({k: v for k, v in s.items() if k != "model"} != first for s in settings[1:]):
+    if any(s != settings[0] for s in settings[1:]):
         raise SystemExit(f"the tasks of {runs[0].parent.parent} were run with different settings")
-    return first
+    return settings[0]
 
 
 def _vocoder_entry(vocos: str, styles) -> dict:
