@@ -215,3 +215,5 @@ def test_bad_speak_settings_are_named(engine):
         speak_config("fp32", temperature=0)
     with pytest.raises(SpeakError, match=r"top_p must be in \(0, 1\], not 1.5"):
         speak_config("fp32", top_p=1.5)
+    with pytest.raises(SpeakError, match="candidates must be a whole number >= 1, not 0"):
+        speak_config("fp32", candidates=0)

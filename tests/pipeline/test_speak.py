@@ -193,3 +193,18 @@ def test_the_speaker_prompt_is_cut_to_max_prompt_seconds(engine, voice_clip):
     assert mel.shape[-1] == len(tokens) * ratio <= rate
     assert torch.equal(mel, whole[:, : mel.shape[-1]])  # the clip's start, not another window
     assert len(tokens) < len(whole_tokens)
+
+
+def test_best_of_n_keeps_one_draw_per_sentence_reproducibly(engine, voice_clip):
+    from dataclasses import replace
+
+    from deepasmr.pipeline import DeepASMR
+
+    best3 = DeepASMR(engine.bundle, replace(engine.config, candidates=3))
+    a = best3.speak_detailed(LONG, voice_clip, "asmr", seed=2)
+    b = best3.speak_detailed(LONG, voice_clip, "asmr", seed=2)
+    assert np.array_equal(a.wav, b.wav) and len(a.sentences) == 3
+    kept = [n for n in a.notes if n.startswith("best of 3 token samples per sentence")]
+    assert len(kept) == 1 and all(str(i) in "012" for i in kept[0].split("[")[1].rstrip("]").split(", "))
+    refs = best3._reference_phones(a.sentences, best3.encode_text(LONG)[1], "en")
+    assert all(len(r) > 5 and 0 not in r and 1 not in r for r in refs)  # real phones: no blank, no unknown

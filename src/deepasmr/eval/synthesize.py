@@ -71,7 +71,7 @@ def run_identity(model, config: RunConfig, route) -> dict:
     identity = {"model": model_digest(model.bundle.root), "vocoder": model.bundle.meta.get("vocoder"),
                 "run": asdict(config), "selection": selection, "precision": precision,
                 "max_prompt_seconds": model.config.max_prompt_seconds,
-                "lm_sampling": {k: getattr(model.config, k) for k in ("temperature", "top_k", "top_p")}}
+                "lm_sampling": {k: getattr(model.config, k) for k in ("temperature", "top_k", "top_p", "candidates")}}
     return json.loads(json.dumps(identity, default=str))
 
 

@@ -52,6 +52,7 @@ class BatchJob:
     iterations: int = 1
     model: str | None = None
     precision: str = "auto"  # the flow decoder's (deepasmr.precision)
+    candidates: int | None = None  # LM token samples per sentence (None: the pipeline's default)
 
 
 def read_lines(path: str | os.PathLike) -> list[tuple[int, str]]:
@@ -199,7 +200,8 @@ def _prepare(lines_path, out_dir: Path, job: BatchJob, engine):
         raise DataError(f"{out_dir}: exists and is not a folder")
     lines = read_lines(lines_path)
     voice_wav, voice_sr = load_audio(job.voice)
-    engine = engine if engine is not None else DeepASMR.load(job.model, speak_config(job.precision))
+    if engine is None:
+        engine = DeepASMR.load(job.model, speak_config(job.precision, candidates=job.candidates))
     engine.check_options(job.style, job.prompt_style, job.steps, job.iterations)
     if job.prompt_text is not None and job.prompt_text.strip():
         from deepasmr.pipeline.text import check_text

@@ -80,6 +80,7 @@ class Bundle:
     flow: object  # deepasmr.flow.decoder.FlowDecoder
     vocoder: object  # deepasmr.vocoder.Vocoder
     pools: dict = field(default_factory=dict)  # style -> deepasmr.speaker.pool.Pool
+    phone_vocab: object = None  # deepasmr.tokenizer.vocab.PhoneVocab of the tokenizer's CTC phone head
     meta: dict = field(default_factory=dict)
 
     @property
@@ -130,7 +131,7 @@ def load_bundle(path: str | os.PathLike | None = None) -> Bundle:
             meta = json.loads((root / BUNDLE_JSON).read_text())
         except json.JSONDecodeError as err:
             raise ModelFilesError(f"{root / BUNDLE_JSON}: not valid JSON ({err})") from None
-    tokenizer, _, tok_meta = load_tokenizer(root)
+    tokenizer, phone_vocab, tok_meta = load_tokenizer(root)
     lm = load_lm(root)
     flow = load_flow(root)
     try:
@@ -144,6 +145,6 @@ def load_bundle(path: str | os.PathLike | None = None) -> Bundle:
     with torch.no_grad():
         bundle = Bundle(root=root, tokenizer=tokenizer, tokenizer_meta=tok_meta, lm=lm,
                         text_tokenizer=text_tokenizer(lm.cfg), flow=flow, vocoder=vocoder,
-                        pools=load_pools(root / "pools"), meta=meta)
+                        pools=load_pools(root / "pools"), meta=meta, phone_vocab=phone_vocab)
     _check_compatible(bundle)
     return bundle

@@ -77,7 +77,7 @@ def _batch(args: argparse.Namespace) -> int:
     _quiet_lightning()
     job = BatchJob(voice=args.voice, style=args.style, lang=args.lang, prompt_text=args.prompt_text,
                    prompt_style=args.prompt_style, seed=args.seed, steps=args.steps, iterations=args.iterations,
-                   model=args.model, precision=args.precision)
+                   model=args.model, precision=args.precision, candidates=args.candidates)
     summary = run_batch(args.batch, args.out_dir, job, devices=args.devices, progress=not args.no_progress,
                         threads=args.threads)
     if summary is None:  # a rank other than 0: rank 0 reports
@@ -104,7 +104,7 @@ def _speak(args: argparse.Namespace) -> int:
     # Fail fast on the user's inputs, before loading any model.
     check_text(args.text, args.lang, DEFAULT_SPEAK)
     load_audio(args.voice)
-    model = DeepASMR.load(args.model, speak_config(args.precision))
+    model = DeepASMR.load(args.model, speak_config(args.precision, candidates=args.candidates))
     result = model.speak_detailed(args.text, args.voice, args.style, prompt_text=args.prompt_text,
                                   prompt_style=args.prompt_style, lang=args.lang, seed=args.seed,
                                   steps=args.steps, iterations=args.iterations)
@@ -127,7 +127,7 @@ def _convert(args: argparse.Namespace) -> int:
     load_audio(args.input)
     if args.voice:
         load_audio(args.voice)
-    model = DeepASMR.load(args.model, speak_config(args.precision))
+    model = DeepASMR.load(args.model, speak_config(args.precision, candidates=args.candidates))
     result = convert(model, args.input, args.style, voice=args.voice, lang=args.lang, words=args.words,
                      prompt_style=args.prompt_style, seed=args.seed, steps=args.steps, iterations=args.iterations)
     _print(_write(out, result, args.plot))
@@ -143,6 +143,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--precision", choices=PRECISIONS, default="auto",
                    help="flow decoder precision: auto = bf16 where the CPU/GPU has it natively, else fp32")
+    p.add_argument("--candidates", type=int, help="LM token samples per sentence; the one whose phones read "
+                   "closest to the text is spoken (default: the pipeline's; 1 = plain sampling, fastest)")
 
 
 def add_commands(subparsers) -> None:

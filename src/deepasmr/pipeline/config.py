@@ -34,6 +34,9 @@ class SpeakConfig:
     temperature: float | None = 0.7
     top_k: int | None = None
     top_p: float | None = None
+    # Token sequences the LM samples per sentence; the one the tokenizer's CTC phone head reads closest to the
+    # text goes on to the flow (deepasmr.lm.rerank). 1 = plain sampling.
+    candidates: int = 1
     # Flow ODE steps / classifier-free guidance / starting-noise scale (all styles); None = the decoder
     # config's defaults (its noise scale may differ per output style: FlowConfig.noise_scale_for).
     steps: int | None = None
@@ -60,6 +63,8 @@ class SpeakConfig:
             raise SpeakError(f"max_prompt_seconds must be > 0, not {self.max_prompt_seconds}")
         if self.temperature is not None and not self.temperature > 0:
             raise SpeakError(f"temperature must be > 0, not {self.temperature}")
+        if not isinstance(self.candidates, int) or self.candidates < 1:
+            raise SpeakError(f"candidates must be a whole number >= 1, not {self.candidates!r}")
         if self.top_p is not None and not 0 < self.top_p <= 1:
             raise SpeakError(f"top_p must be in (0, 1], not {self.top_p}")
 

@@ -176,9 +176,10 @@ class DeepASMR:
             tokens = self.mel_tokens(wav, crop=False)[1].tolist()
         return text_tok.encode(prompt.text, prompt.language or lang), list(tokens)
 
-    def _synthesize(self, texts, style, prompt_ids, speaker_wav, seed, steps, clock) -> tuple[list, list[int]]:
+    def _synthesize(self, texts, references, style, prompt_ids, speaker_wav, seed, steps, clock, notes
+                    ) -> tuple[list, list[int]]:
         from deepasmr.lm.generate import LMRequest
-        from deepasmr.lm.generate import generate as lm_generate
+        from deepasmr.lm.rerank import best_of
         from deepasmr.lm.sampling import DecodeConfig
 
         cfg, b = self.config, self.bundle
@@ -191,8 +192,11 @@ class DeepASMR:
         requests = [LMRequest(text=t, style=style, prompt_text=prompt_ids[0], prompt_speech=prompt_ids[1])
                     for t in texts]
         t0 = time.perf_counter()
-        out = lm_generate(b.lm, requests, decode, seed=seed)
+        out, choices = best_of(b.lm, b.tokenizer, requests, references, decode, cfg.candidates, seed=seed)
         clock.add("lm", t0)
+        if cfg.candidates > 1:
+            notes.append(f"best of {cfg.candidates} token samples per sentence: kept candidate(s) "
+                         f"{[c.index for c in choices]}")
         noise_scale = cfg.noise_scale if cfg.noise_scale is not None else b.flow.cfg.noise_scale_for(style)
         cfg_strength = cfg.cfg_strength if cfg.cfg_strength is not None else b.flow.cfg.cfg_strength_for(style)
         pieces = []
@@ -212,6 +216,24 @@ class DeepASMR:
             clock.add("vocoder", t0)
             pieces.append(np.nan_to_num(wav))
         return pieces, [len(t) for t in out.tokens]
+
+    def _reference_phones(self, sentences: list[str], ids: list[list[int]], lang: str) -> list[list[int]]:
+        """Each piece's phones in the tokenizer's CTC vocabulary (what best-of-N candidates are read against):
+        from the LM's own phone ids when its text unit is the phone, else phonemized from the sentence."""
+        from deepasmr.lm.text import PhoneTokenizer
+        from deepasmr.tokenizer.vocab import UNK
+
+        vocab, text_tok = self.bundle.phone_vocab, self.bundle.text_tokenizer
+        if vocab is None or self.config.candidates == 1:
+            return [[] for _ in ids]
+        if isinstance(text_tok, PhoneTokenizer):
+            phones = [text_tok.decode(piece) for piece in ids]
+        else:
+            from deepasmr.frontend import phonemize
+
+            phones = [phonemize(sentence, lang) for sentence in sentences]
+        unknown = vocab.index[UNK]
+        return [[i for i in vocab.encode(list(p)) if i != unknown] for p in phones]
 
     def _spoken_phones(self, text: list[int], out, row: int) -> torch.Tensor | None:
         """The phone each generated token speaks (the LM's text pointer) as the decoder's phone ids; None when
@@ -314,8 +336,10 @@ class DeepASMR:
         prompt_ids = self._task_prompt(routed, lang, clip_wav, clip_tokens, notes, transcribe, prompt_units, pools)
         clock.add("task_prompt", t0)
         speaker_wav, n_tokens, spans = clip_wav, [], []
+        references = self._reference_phones(sentences, ids, lang)
         for it in range(iterations):
-            pieces, n_tokens = self._synthesize(ids, style, prompt_ids, speaker_wav, seed, steps, clock)
+            pieces, n_tokens = self._synthesize(ids, references, style, prompt_ids, speaker_wav, seed, steps, clock,
+                                                notes)
             speaker_wav, spans = self._join(pieces)
             if it + 1 < iterations:
                 notes.append(f"refinement pass {it + 2}: the previous output is the speaker prompt")
