@@ -2,7 +2,7 @@
 and their last logged losses) and, when given, the evaluation figures it was measured with.
 
     python scripts/write_bundle_record.py --bundle models/tiny --corpus corpus/v1 --run runs/lm/tiny_v1 \
-        --run runs/flow/tiny_v1 [--metrics reports/e2e/eval.json]
+        --run runs/flow/tiny_v1 [--metrics reports/e2e/eval.json [--metrics another/eval.json]]
     python scripts/write_bundle_record.py --bundle models/tiny --corpus corpus/v2 --keep-training \
         --run runs/flow/tiny_v2c --vocos vocoder      # one stage retrained: the other runs' records stay
 """
@@ -62,7 +62,8 @@ def _run_settings(results: list[dict]) -> dict | None:
     if not settings:
         return None
     if any(s != settings[0] for s in settings[1:]):
-        raise SystemExit(f"the tasks of {runs[0].parent.parent} were run with different settings")
+        raise SystemExit(f"the tasks of {sorted({str(p.parent.parent) for p in runs})} were run with different "
+                         "settings")
     return settings[0]
 
 
@@ -79,7 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--bundle", type=Path, required=True)
     ap.add_argument("--corpus", type=Path, required=True)
     ap.add_argument("--run", type=Path, action="append", default=[])
-    ap.add_argument("--metrics", type=Path, help="an eval.json of `deepasmr eval-model` to summarise")
+    ap.add_argument("--metrics", type=Path, action="append", default=[],
+                    help="an eval.json of `deepasmr eval-model` to summarise (repeat: runs of other tasks, made "
+                         "with the same settings)")
     ap.add_argument("--keep-training", action="store_true",
                     help="keep the record's training entries (runs not on this machine); a --run is added, or "
                          "replaces the entry of the same out_dir")
@@ -115,10 +118,13 @@ def main(argv: list[str] | None = None) -> int:
     else:
         record.pop("vocoder", None)
     if args.metrics:
-        results = json.loads(args.metrics.read_text())
+        results = [r for m in args.metrics for r in json.loads(m.read_text())]
+        tasks = [r["task"] for r in results]
+        if len(set(tasks)) != len(tasks):
+            raise SystemExit(f"--metrics files repeat a task: {sorted(t for t in set(tasks) if tasks.count(t) > 1)}")
         record["metrics"] = {r["task"]: {s: {k: v for k, v in vals.items() if isinstance(v, (int, float))}
                                          for s, vals in r["systems"].items()} for r in results}
-        record["metrics_source"] = str(args.metrics)
+        record["metrics_source"] = ", ".join(str(m) for m in args.metrics)
         record["metrics_settings"] = _run_settings(results)
     write_text_atomic(path, json.dumps(record, indent=1, ensure_ascii=False) + "\n")
     print(f"wrote {path}")

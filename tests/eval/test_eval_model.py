@@ -77,3 +77,16 @@ def test_bundle_record_says_how_its_figures_were_made(n2a_testset, tiny_corpus, 
     assert record["metrics_settings"]["run"]["seed"] == 3
     assert record["metrics_settings"]["lm_sampling"]["temperature"] == 0.5
     assert "model" not in record["metrics_settings"]
+    # Another language's run at the same settings joins the record; a run at other settings is refused.
+    other = tmp_path / "other"
+    shutil.copytree(out / "EN_N2A", other / "ZH_N2A")
+    zh = {**results[0], "task": "ZH_N2A", "generated_dir": str(other / "ZH_N2A")}
+    (other / "eval.json").write_text(json.dumps([zh]))
+    script = [sys.executable, str(repo / "scripts/write_bundle_record.py"), "--bundle", str(bundle), "--corpus",
+              str(tiny_corpus), "--metrics", str(out / "eval.json"), "--metrics", str(other / "eval.json")]
+    subprocess.run(script, check=True, cwd=repo)
+    assert set(json.loads((bundle / "bundle.json").read_text())["metrics"]) == {"EN_N2A", "ZH_N2A"}
+    run_json = other / "ZH_N2A" / "run.json"
+    run_json.write_text(run_json.read_text().replace('"seed": 3', '"seed": 4'))
+    refused = subprocess.run(script, cwd=repo, capture_output=True, text=True)
+    assert refused.returncode != 0 and "different settings" in refused.stderr

@@ -90,7 +90,7 @@ def add_commands(subparsers) -> None:
     m.add_argument("--top-k", type=int, default=None, help="LM sampling top-k (default: 25)")
     m.add_argument("--top-p", type=float, default=None, help="LM sampling top-p (default: 0.8)")
     m.add_argument("--candidates", type=int, default=None,
-                   help="LM token sequences sampled per sentence, the best-read one kept (default: the pipeline's)")
+                   help="LM token sequences sampled per sentence, the best-read one kept (default: the pipeline's, 8)")
     m.add_argument("--iterations", type=int, default=1, help="iterative refinement passes")
     m.add_argument("--selection", choices=("virtual", "real-pool", "fixed"), default="virtual",
                    help="cross-style task prompt: the bundle's virtual pool, a pool of real clips, or one prompt")
