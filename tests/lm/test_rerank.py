@@ -61,6 +61,8 @@ def test_best_of_keeps_the_best_read_draw_and_its_first_draw_is_plain_sampling(l
     references = [reader.reference("a quiet garden", "en"), reader.reference("yellow flowers", "en")]
     out, choices = best_of(lm, reader.model, requests, references, SAMPLING, candidates=3, seed=5)
     n = len(requests)
+    # Distinct finite scores, and a winner other than the first draw: the choice below is a real one.
+    assert all(math.isfinite(x) for c in choices for x in c.scores) and any(c.index != 0 for c in choices)
     for j, request in enumerate(requests):
         # Candidate c of request j is what plain sampling gives with seed 5 + j + c * n.
         draws = [generate(lm, [request], SAMPLING, seed=5 + j + c * n).tokens[0] for c in range(3)]

@@ -206,5 +206,9 @@ def test_best_of_n_keeps_one_draw_per_sentence_reproducibly(engine, voice_clip):
     assert np.array_equal(a.wav, b.wav) and len(a.sentences) == 3
     kept = [n for n in a.notes if n.startswith("best of 3 token samples per sentence")]
     assert len(kept) == 1 and all(str(i) in "012" for i in kept[0].split("[")[1].rstrip("]").split(", "))
+    assert engine.with_config(candidates=engine.config.candidates) is engine
+    sibling = engine.with_config(candidates=1)
+    assert sibling.bundle is engine.bundle and sibling.transcripts is engine.transcripts
+    assert sibling.config.candidates == 1 and engine.config.candidates == 8
     refs = best3._reference_phones(a.sentences, best3.encode_text(LONG)[1], "en")
     assert all(len(r) > 5 and 0 not in r and 1 not in r for r in refs)  # real phones: no blank, no unknown

@@ -41,7 +41,7 @@ def test_openapi_describes_the_speech_and_voice_routes(api):
     for path in ("/v1/audio/speech", "/v1/voices", "/v1/voices/{voice_id}", "/health", "/metrics", "/v1/analyze"):
         assert path in schema["paths"], path
     fields = schema["components"]["schemas"]["SpeechRequest"]["properties"]
-    ours = {"style", "seed", "steps", "iterations"}
+    ours = {"style", "seed", "steps", "iterations", "candidates"}
     assert {"model", "input", "voice", "response_format", "speed"} | ours <= set(fields)
     assert api.get("/docs").status_code == 404  # Swagger UI would load from a CDN: off
 
@@ -101,6 +101,16 @@ def test_same_seed_same_audio_and_speed_shortens_it(api, registered_voice, spoke
     fast = speak(api, registered_voice["id"], speed=2.0)
     assert float(fast.headers["X-DeepASMR-Seconds"]) == pytest.approx(float(a.headers["X-DeepASMR-Seconds"]) / 2,
                                                                       rel=0.1)
+
+
+def test_a_request_chooses_how_many_token_samples_the_lm_draws(api, registered_voice, spoken):
+    assert api.get("/v1/limits").json()["max_candidates"] == 16
+    default = spoken["wav"]
+    assert default.headers["X-DeepASMR-Candidates"] == "8"  # the server's default
+    assert speak(api, registered_voice["id"], candidates=8).content == default.content
+    one = speak(api, registered_voice["id"], candidates=1)
+    assert one.headers["X-DeepASMR-Candidates"] == "1"
+    assert one.content == speak(api, registered_voice["id"], candidates=1).content  # seeded: reproducible
 
 
 def test_default_and_pool_speaker_voices_speak(api):

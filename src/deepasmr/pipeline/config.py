@@ -36,7 +36,7 @@ class SpeakConfig:
     top_p: float | None = None
     # Token sequences the LM samples per sentence; the one the tokenizer's CTC phone head reads closest to the
     # text goes on to the flow (deepasmr.lm.rerank). 8 instead of 1: English N2A WER on 48 test entries 2.01x ->
-    # 1.69x its ground truth, SIM unchanged, for about 2x the LM's time (RTF 0.37-0.47 -> 0.71 on a 2-core
+    # 1.69x its ground truth, SIM unchanged, for about 2x the LM's time (RTF 0.37-0.52 -> 0.71-0.91 on a 2-core
     # AVX2 CPU); 16 lost Mandarin whisper timbre on dev (docs/measurements.md, session 21). 1 = plain sampling.
     candidates: int = 8
     # Flow ODE steps / classifier-free guidance / starting-noise scale (all styles); None = the decoder

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -64,6 +64,14 @@ class DeepASMR:
         self.bundle = bundle
         self.config = config
         self.transcripts = TranscriptCache()
+
+    def with_config(self, **changes) -> DeepASMR:
+        """This engine under other settings (e.g. candidates=1), sharing its loaded bundle and transcript cache."""
+        if not changes or all(getattr(self.config, k) == v for k, v in changes.items()):
+            return self
+        other = DeepASMR(self.bundle, replace(self.config, **changes))
+        other.transcripts = self.transcripts
+        return other
 
     @classmethod
     def load(cls, path: str | os.PathLike | None = None, config: SpeakConfig = DEFAULT_SPEAK) -> DeepASMR:

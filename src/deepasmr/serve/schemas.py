@@ -37,6 +37,8 @@ class SpeechRequest(BaseModel):
     seed: int | None = Field(None, ge=0, le=2**31 - 1, description="Same seed, same output.")
     steps: int | None = Field(None, description="Flow-matching ODE steps (default: the model's).")
     iterations: int = Field(1, description="Iterative refinement passes (DESIGN.md §7).")
+    candidates: int | None = Field(None, description="LM token samples per sentence; the one that reads closest "
+                                   "to the text is spoken (default: the server's, 8; 1 is fastest).")
     lang: Literal["en", "zh"] | None = Field(None, description="Text language (default: detected).")
 
     @property

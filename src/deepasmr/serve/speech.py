@@ -36,6 +36,8 @@ def _check(st, req: SpeechRequest) -> None:
         raise ApiError(400, f"speed: {req.speed:g} is outside {cfg.min_speed:g}..{cfg.max_speed:g}", param="speed")
     if req.steps is not None and not (1 <= req.steps <= cfg.max_steps):
         raise ApiError(400, f"steps: {req.steps} is outside 1..{cfg.max_steps}", param="steps")
+    if req.candidates is not None and not (1 <= req.candidates <= cfg.max_candidates):
+        raise ApiError(400, f"candidates: {req.candidates} is outside 1..{cfg.max_candidates}", param="candidates")
     if not (1 <= req.iterations <= cfg.max_iterations):
         raise ApiError(400, f"iterations: {req.iterations} is outside 1..{cfg.max_iterations}", param="iterations")
     check_format(req.response_format)
@@ -43,7 +45,8 @@ def _check(st, req: SpeechRequest) -> None:
 
 def _synthesize(st, req: SpeechRequest, voice: VoiceRef) -> tuple[bytes, str, int, dict]:
     start = time.perf_counter()
-    result = st.engine.speak_detailed(req.input, str(voice.clip), req.style, prompt_text=voice.transcript,
+    engine = st.engine if req.candidates is None else st.engine.with_config(candidates=req.candidates)
+    result = engine.speak_detailed(req.input, str(voice.clip), req.style, prompt_text=voice.transcript,
                                       prompt_style=voice.style, lang=req.lang, seed=req.seed, steps=req.steps,
                                       iterations=req.iterations)
     wav = change_speed(result.wav, req.speed)
@@ -51,6 +54,7 @@ def _synthesize(st, req: SpeechRequest, voice: VoiceRef) -> tuple[bytes, str, in
     took = time.perf_counter() - start
     st.metrics.observe_synthesis(took, wav.size / result.sample_rate)
     headers = {"X-Sample-Rate": str(sr), "X-DeepASMR-Task": result.task,
+               "X-DeepASMR-Candidates": str(engine.config.candidates),
                "X-DeepASMR-Seconds": f"{wav.size / result.sample_rate:.3f}",
                "X-DeepASMR-Compute-Seconds": f"{took:.3f}",
                "Content-Disposition": f'inline; filename="speech.{req.response_format}"'}
