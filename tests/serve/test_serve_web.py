@@ -61,6 +61,7 @@ def test_page_uploads_speaks_plays_and_draws(live, speaker_clip, tmp_path):
                 page.select_option("#style", "asmr")
                 page.fill("#seed", "1")
                 page.fill("#steps", "2")
+                page.fill("#candidates", "2")
                 page.click("#speak")
                 page.wait_for_function("['done', 'error'].includes(document.body.dataset.state)", timeout=120_000)
                 status = page.text_content("#status")

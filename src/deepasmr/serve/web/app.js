@@ -168,6 +168,7 @@ async function speak() {
                       response_format: format };
     if ($("seed").value !== "") request.seed = parseInt($("seed").value, 10);
     if ($("steps").value !== "") request.steps = parseInt($("steps").value, 10);
+    if ($("candidates").value !== "") request.candidates = parseInt($("candidates").value, 10);
     setStatus("speaking…");
     const started = performance.now();
     const response = await api("/v1/audio/speech", {
