@@ -47,8 +47,8 @@ def _synthesize(st, req: SpeechRequest, voice: VoiceRef) -> tuple[bytes, str, in
     start = time.perf_counter()
     engine = st.engine if req.candidates is None else st.engine.with_config(candidates=req.candidates)
     result = engine.speak_detailed(req.input, str(voice.clip), req.style, prompt_text=voice.transcript,
-                                      prompt_style=voice.style, lang=req.lang, seed=req.seed, steps=req.steps,
-                                      iterations=req.iterations)
+                                   prompt_style=voice.style, lang=req.lang, seed=req.seed, steps=req.steps,
+                                   iterations=req.iterations)
     wav = change_speed(result.wav, req.speed)
     body, media_type, sr = encode(wav, result.sample_rate, req.response_format)
     took = time.perf_counter() - start
