@@ -9,7 +9,7 @@ evaluate (teacher-forced accuracy, PER of generated tokens, runaway rate).
 from deepasmr.lm.config import LM_PRESETS, STYLES, LMConfig, lm_preset
 from deepasmr.lm.generate import LMOutput, LMRequest, generate, length_bounds
 from deepasmr.lm.model import SpeechLM
-from deepasmr.lm.sampling import DecodeConfig, choose_token
+from deepasmr.lm.sampling import DecodeConfig, choose_token, choose_tokens
 
 __all__ = [
     "LM_PRESETS",
@@ -20,6 +20,7 @@ __all__ = [
     "LMRequest",
     "SpeechLM",
     "choose_token",
+    "choose_tokens",
     "generate",
     "length_bounds",
     "lm_preset",

@@ -5,6 +5,10 @@ masked and position ids count real tokens only, so a row decodes the same in a b
 stops per row at eos (not allowed before the row's minimum length) or at its maximum length, both set from
 the length of the target text (LMConfig.min/max_tokens_per_text); rows that hit the maximum are flagged so
 callers can count runaways. A text-pointer LM (lm.pointer) also moves each row's pointer after every token.
+
+Two savings for best of N (lm.rerank), which asks for copies of each request: identical prefixes run through
+the backbone once and their cache rows are copied, and a row that has finished leaves the batch, so the steps
+after it cost only the rows still speaking.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from deepasmr.lm.config import LMConfig, style_index
 from deepasmr.lm.kv_cache import CachedBackbone, supports
 from deepasmr.lm.layout import KIND_SPEECH, pad_rows, prefix_row
 from deepasmr.lm.model import SpeechLM
-from deepasmr.lm.sampling import DecodeConfig, choose_token
+from deepasmr.lm.sampling import DecodeConfig, choose_tokens
 
 
 @dataclass
@@ -87,76 +91,129 @@ def generate(
         model.train(was_training)
 
 
+class _Backbone:
+    """The backbone over a batch whose rows may be regrouped between calls (`select`): on the preallocated KV
+    cache (lm.kv_cache), on transformers' own cache, or on none (the reference: the whole sequence each call)."""
+
+    def __init__(self, model: SpeechLM, use_cache: bool, batch: int, capacity: int):
+        self.model = model
+        fast = use_cache and supports(model.backbone)
+        self.cached = CachedBackbone(model.backbone, batch, capacity) if fast else None
+        self.cache = DynamicCache(config=model.backbone.config) if use_cache and not fast else None
+        self.inputs: torch.Tensor | None = None  # without a cache: every input so far
+
+    def __call__(self, embeds: torch.Tensor, positions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Hidden states [B, n, H] of the n new inputs `embeds`; positions and mask cover the whole sequence."""
+        n = embeds.shape[1]
+        if self.cached is not None:
+            return self.cached(embeds, positions[:, -n:], mask)
+        if self.cache is not None:
+            hidden, self.cache = self.model.run(embeds, mask, positions[:, -n:], self.cache)
+            return hidden
+        self.inputs = embeds if self.inputs is None else torch.cat([self.inputs, embeds], dim=1)
+        return self.model.run(self.inputs, mask, positions)[0][:, -n:]
+
+    def select(self, rows: torch.Tensor) -> None:
+        if self.cached is not None:
+            self.cached.select(rows)
+        elif self.cache is not None:
+            self.cache.reorder_cache(rows)
+        else:
+            self.inputs = self.inputs[rows]
+
+
 def _decode(model: SpeechLM, requests, decode: DecodeConfig, use_cache: bool, generators) -> LMOutput:
     cfg = model.cfg
     device = model.speech_embed.weight.device
-    rows = [prefix_row(r.text, style_index(r.style), r.prompt_text, r.prompt_speech) for r in requests]
-    packed = {k: v.to(device) for k, v in pad_rows(rows, "left").items()}
-    embeds = model.embed(packed["ids"], packed["kinds"])
     n = len(requests)
-    texts = [torch.as_tensor(list(r.text), dtype=torch.long, device=device) for r in requests]
-    ends = torch.tensor([len(t) for t in texts])
+    rows = [prefix_row(r.text, style_index(r.style), r.prompt_text, r.prompt_speech) for r in requests]
+    # Identical prefixes (best of N's copies of one request) go through the backbone once and are then copied.
+    firsts, copy_of = _distinct(rows)
+    packed = {k: v.to(device) for k, v in pad_rows([rows[i] for i in firsts], "left").items()}
+    embeds = model.embed(packed["ids"], packed["kinds"])
+    texts = _text_table(model, [r.text for r in requests], device)
+    ends = torch.tensor([len(r.text) for r in requests])
     pointers = torch.zeros(n, dtype=torch.long)  # the phone z_1 speaks: the first
-    if model.pointer is not None:
-        embeds[:, -1] += _pointer_embeds(model, texts, pointers)  # the last prefix position predicts z_1
-    mask, positions = packed["attention_mask"], packed["position_ids"]
+    if model.pointer is not None:  # the last prefix position predicts z_1
+        embeds[:, -1] += _pointer_embeds(model, texts[firsts], ends[firsts], pointers[firsts])
     bounds = [length_bounds(len(r.text), cfg, decode) for r in requests]
-    fast = use_cache and supports(model.backbone)
-    if fast:
-        cached = CachedBackbone(model.backbone, n, embeds.shape[1] + max(b[1] for b in bounds))
-        hidden = cached(embeds, positions, mask)
-    else:  # transformers' own cache (a backbone kv_cache does not reproduce), or none: the reference
-        cache = DynamicCache(config=model.backbone.config) if use_cache else None
-        hidden, cache = model.run(embeds, mask, positions, cache)
+    backbone = _Backbone(model, use_cache, len(firsts), embeds.shape[1] + max(hi for _, hi in bounds))
+    hidden = backbone(embeds, packed["position_ids"], packed["attention_mask"])[:, -1]
+    backbone.select(copy_of.to(device))
+    hidden, mask, positions = (t[copy_of.to(device)] for t in (hidden, packed["attention_mask"],
+                                                               packed["position_ids"]))
 
     tokens: list[list[int]] = [[] for _ in range(n)]
     spoken: list[list[int]] = [[] for _ in range(n)]
     hit_max = [False] * n
-    active = [True] * n
-    for step in range(max(b[1] for b in bounds)):
-        logits = model.speech_head(hidden[:, -1]).float().cpu()
-        too_early = torch.tensor([step < lo for lo, _ in bounds])
+    live = torch.arange(n)  # the request of each batch row; rows leave the batch when they finish
+    for step in range(max(hi for _, hi in bounds)):
+        logits = model.speech_head(hidden).float().cpu()
+        too_early = torch.tensor([step < bounds[i][0] for i in live.tolist()])
         if model.pointer is not None:
             # As in training, eos comes exactly when the pointer moves past the last phone.
-            at_end = pointers >= ends
+            at_end = pointers[live] >= ends[live]
             too_early = ~at_end
             logits[at_end, : cfg.eos_label] = float("-inf")
         logits[too_early, cfg.eos_label] = float("-inf")
-        next_ids = torch.zeros(n, 1, dtype=torch.long)
-        for b in range(n):
-            if not active[b]:
-                continue
-            token = choose_token(logits[b], tokens[b], decode, generators[b])
+        chosen = choose_tokens(logits, [tokens[i] for i in live.tolist()], decode,
+                               [generators[i] for i in live.tolist()])
+        going = []
+        for b, (i, token) in enumerate(zip(live.tolist(), chosen, strict=True)):
             if token == cfg.eos_label:
-                active[b] = False
                 continue
-            tokens[b].append(token)
-            spoken[b].append(int(pointers[b]))
-            next_ids[b, 0] = token
-            if len(tokens[b]) >= bounds[b][1]:
-                active[b], hit_max[b] = False, True
-        if not any(active):
+            tokens[i].append(token)
+            spoken[i].append(int(pointers[i]))
+            if len(tokens[i]) >= bounds[i][1]:
+                hit_max[i] = True
+            else:
+                going.append(b)
+        if not going:
             break
-        # Finished rows keep stepping with a dummy token; their outputs are ignored.
-        new = model.embed(next_ids.to(device), torch.full_like(next_ids, KIND_SPEECH).to(device))
+        if len(going) < len(live):  # finished rows leave the batch: later steps cost only the rows still going
+            keep = torch.tensor(going)
+            live, hidden, mask, positions = live[keep], hidden[keep.to(device)], mask[keep.to(device)], \
+                positions[keep.to(device)]
+            backbone.select(keep.to(device))
+        next_ids = torch.tensor([[tokens[i][-1]] for i in live.tolist()], device=device)
+        new = model.embed(next_ids, torch.full_like(next_ids, KIND_SPEECH))
         if model.pointer is not None:  # the pointer of the next token: decided at this position
-            pointers = _advance(model, hidden[:, -1], pointers, ends, generators)
-            new[:, 0] += _pointer_embeds(model, texts, pointers)
-        mask = torch.cat([mask, mask.new_ones(n, 1)], dim=1)
+            pointers[live] = _advance(model, hidden, pointers[live], ends[live], [generators[i] for i in live.tolist()])
+            new[:, 0] += _pointer_embeds(model, texts[live.to(device)], ends[live], pointers[live])
+        mask = torch.cat([mask, mask.new_ones(len(live), 1)], dim=1)
         positions = torch.cat([positions, positions[:, -1:] + 1], dim=1)
-        if fast:
-            hidden = cached(new, positions[:, -1:], mask)
-        elif use_cache:
-            hidden, cache = model.run(new, mask, positions[:, -1:], cache)
-        else:
-            embeds = torch.cat([embeds, new], dim=1)
-            hidden, _ = model.run(embeds, mask, positions)
+        hidden = backbone(new, positions, mask)[:, -1]
     return LMOutput(tokens=tokens, hit_max_len=hit_max, text_positions=spoken if model.pointer is not None else [])
 
 
-def _pointer_embeds(model: SpeechLM, texts: list[torch.Tensor], pointers: torch.Tensor) -> torch.Tensor:
-    device = texts[0].device
-    return torch.cat([model.pointer.embed(t, p[None].to(device)) for t, p in zip(texts, pointers, strict=True)])
+def _distinct(rows: list) -> tuple[list[int], torch.Tensor]:
+    """(the index of each distinct row's first occurrence, for every row its distinct row's place in that list)."""
+    firsts: list[int] = []
+    place: dict[tuple, int] = {}
+    copy_of = []
+    for i, row in enumerate(rows):
+        key = (tuple(row.ids.tolist()), tuple(row.kinds.tolist()))
+        if key not in place:
+            place[key] = len(firsts)
+            firsts.append(i)
+        copy_of.append(place[key])
+    return firsts, torch.tensor(copy_of)
+
+
+def _text_table(model: SpeechLM, texts: Sequence[Sequence[int]], device) -> torch.Tensor:
+    """Each request's phone ids in a row, padded with the pointer's past-the-end id (two more columns, so that
+    a pointer at the end still has a phone after it)."""
+    end = model.pointer.end if model.pointer is not None else 0
+    table = torch.full((len(texts), max(len(t) for t in texts) + 2), end, dtype=torch.long)
+    for row, text in zip(table, texts, strict=True):
+        row[: len(text)] = torch.as_tensor(list(text), dtype=torch.long)
+    return table.to(device)
+
+
+def _pointer_embeds(model: SpeechLM, texts: torch.Tensor, ends: torch.Tensor, pointers: torch.Tensor) -> torch.Tensor:
+    """(B, H) pointer embeddings of each row's phone now and next (lm.pointer.TextPointer.embed, per row)."""
+    at = torch.minimum(pointers, ends).to(texts.device)[:, None]
+    return (model.pointer.now(texts.gather(1, at)) + model.pointer.next(texts.gather(1, at + 1)))[:, 0]
 
 
 def _advance(model: SpeechLM, hidden: torch.Tensor, pointers: torch.Tensor, ends: torch.Tensor,

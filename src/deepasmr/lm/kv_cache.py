@@ -35,6 +35,12 @@ class CachedBackbone:
         self.values = weight.new_zeros(shape)
         self.length = 0
 
+    def select(self, rows: torch.Tensor) -> None:
+        """Regroup the cached rows: row i becomes old row rows[i] (copies of one prefix, or finished rows
+        dropped)."""
+        self.keys = self.keys[:, rows]
+        self.values = self.values[:, rows]
+
     def _mask(self, key_mask: torch.Tensor, n_new: int) -> tuple[torch.Tensor | None, bool]:
         """(boolean attention mask or None, is_causal) for `n_new` queries over the first `key_mask.shape[1]`
         positions; key_mask [B, length + n_new] is nonzero on real (unpadded) positions."""

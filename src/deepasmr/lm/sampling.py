@@ -33,21 +33,20 @@ class DecodeConfig:
 
 
 def nucleus_logits(logits: torch.Tensor, top_k: int, top_p: float) -> torch.Tensor:
-    """(V,) logits with everything outside the top-k and the top-p mass set to -inf (top-1 always kept)."""
+    """(..., V) logits with, per row, everything outside the top-k and the top-p mass set to -inf (top-1
+    always kept)."""
     # topk instead of a full sort: decoding is per-step-overhead bound and V is the whole codebook.
-    k = top_k if 0 < top_k < logits.numel() else logits.numel()
-    top_logits, order = logits.topk(k)
-    probs = logits.softmax(dim=-1)[order]
+    k = top_k if 0 < top_k < logits.shape[-1] else logits.shape[-1]
+    top_logits, order = logits.topk(k, dim=-1)
+    probs = logits.softmax(dim=-1).gather(-1, order)
     # Keep a token while the mass *before* it is below top_p, so the token crossing top_p is kept too.
     keep = probs.cumsum(dim=-1) - probs < top_p
-    keep[0] = True
+    keep[..., 0] = True
     out = torch.full_like(logits, float("-inf"))
-    out[order[keep]] = top_logits[keep]
-    return out
+    return out.scatter_(-1, order, top_logits.masked_fill(~keep, float("-inf")))
 
 
-def _draw(logits: torch.Tensor, generator: torch.Generator | None) -> int:
-    probs = logits.float().softmax(dim=-1)
+def _draw(probs: torch.Tensor, generator: torch.Generator | None) -> int:
     if generator is not None:
         probs = probs.to(generator.device)  # a CPU generator can drive a model on another device
     return int(torch.multinomial(probs, 1, generator=generator))
@@ -58,6 +57,28 @@ def repeats_too_often(token: int, history: Sequence[int], window: int, tau: floa
     return window > 0 and sum(1 for t in recent if t == token) >= window * tau
 
 
+def choose_tokens(
+    logits: torch.Tensor,
+    histories: Sequence[Sequence[int]],
+    cfg: DecodeConfig,
+    generators: Sequence[torch.Generator | None],
+) -> list[int]:
+    """One next token per row of (B, V) logits, given each row's tokens so far; row b draws with
+    generators[b]. The nucleus is cut for all rows at once (the per-step cost of a small LM is per-op
+    overhead); the draws stay one per row so that a row samples the same in any batch."""
+    if cfg.greedy:
+        return logits.argmax(dim=-1).tolist()
+    scaled = logits.float() / cfg.temperature
+    nucleus = nucleus_logits(scaled, cfg.top_k, cfg.top_p).softmax(dim=-1)
+    tokens = []
+    for row, (history, generator) in enumerate(zip(histories, generators, strict=True)):
+        token = _draw(nucleus[row], generator)
+        if repeats_too_often(token, history, cfg.ras_window, cfg.ras_tau):
+            token = _draw(scaled[row].softmax(dim=-1), generator)
+        tokens.append(token)
+    return tokens
+
+
 def choose_token(
     logits: torch.Tensor,
     history: Sequence[int],
@@ -65,10 +86,4 @@ def choose_token(
     generator: torch.Generator | None = None,
 ) -> int:
     """One next token from (V,) logits given the tokens generated so far for this sequence."""
-    if cfg.greedy:
-        return int(logits.argmax())
-    scaled = logits / cfg.temperature
-    token = _draw(nucleus_logits(scaled, cfg.top_k, cfg.top_p), generator)
-    if repeats_too_often(token, history, cfg.ras_window, cfg.ras_tau):
-        token = _draw(scaled, generator)
-    return token
+    return choose_tokens(logits[None], [history], cfg, [generator])[0]
