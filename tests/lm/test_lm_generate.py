@@ -1,3 +1,5 @@
+import importlib
+
 import pytest
 import torch
 
@@ -88,3 +90,22 @@ def test_kv_cache_reproduces_the_transformers_forward(model64):
     real = mask.bool()
     assert torch.allclose(torch.cat(got, dim=1)[real], want[real], atol=1e-10)
     assert not real.all()  # the batch is padded, so the masks were exercised
+
+
+@pytest.mark.parametrize("cache", ["preallocated", "transformers", "none"])
+def test_copies_of_requests_decode_together_as_each_would_alone(model64, cache, monkeypatch):
+    """Best of N's batch: three sampled copies of each request share their prefix's backbone pass and leave the
+    batch as they finish; each row's tokens are still exactly its own draw alone."""
+    generate_module = importlib.import_module("deepasmr.lm.generate")  # the package's `generate` is the function
+    if cache == "transformers":  # the fallback for backbones lm.kv_cache does not reproduce (sliding windows)
+        monkeypatch.setattr(generate_module, "supports", lambda backbone: False)
+    sampling = DecodeConfig(top_k=10, top_p=0.9, max_new_tokens=MAX_NEW)
+    requests = [r for _ in range(3) for r in _requests()]
+    seeds = range(10, 10 + len(requests))
+    together = generate(model64, requests, sampling, use_cache=cache != "none",
+                        generator=[torch.Generator().manual_seed(s) for s in seeds]).tokens
+    alone = [generate(model64, [r], sampling, generator=torch.Generator().manual_seed(s)).tokens[0]
+             for r, s in zip(requests, seeds, strict=True)]
+    assert together == alone
+    copies = together[:: len(_requests())]  # the first request's three draws: they differ, in length too
+    assert len({len(t) for t in copies}) > 1
