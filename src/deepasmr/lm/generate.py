@@ -139,9 +139,9 @@ def _decode(model: SpeechLM, requests, decode: DecodeConfig, use_cache: bool, ge
     bounds = [length_bounds(len(r.text), cfg, decode) for r in requests]
     backbone = _Backbone(model, use_cache, len(firsts), embeds.shape[1] + max(hi for _, hi in bounds))
     hidden = backbone(embeds, packed["position_ids"], packed["attention_mask"])[:, -1]
-    backbone.select(copy_of.to(device))
-    hidden, mask, positions = (t[copy_of.to(device)] for t in (hidden, packed["attention_mask"],
-                                                               packed["position_ids"]))
+    copy_of = copy_of.to(device)
+    backbone.select(copy_of)
+    hidden, mask, positions = (t[copy_of] for t in (hidden, packed["attention_mask"], packed["position_ids"]))
 
     tokens: list[list[int]] = [[] for _ in range(n)]
     spoken: list[list[int]] = [[] for _ in range(n)]
@@ -171,10 +171,10 @@ def _decode(model: SpeechLM, requests, decode: DecodeConfig, use_cache: bool, ge
         if not going:
             break
         if len(going) < len(live):  # finished rows leave the batch: later steps cost only the rows still going
-            keep = torch.tensor(going)
-            live, hidden, mask, positions = live[keep], hidden[keep.to(device)], mask[keep.to(device)], \
-                positions[keep.to(device)]
-            backbone.select(keep.to(device))
+            live = live[going]
+            keep = torch.tensor(going, device=device)
+            hidden, mask, positions = (t[keep] for t in (hidden, mask, positions))
+            backbone.select(keep)
         next_ids = torch.tensor([[tokens[i][-1]] for i in live.tolist()], device=device)
         new = model.embed(next_ids, torch.full_like(next_ids, KIND_SPEECH))
         if model.pointer is not None:  # the pointer of the next token: decided at this position
