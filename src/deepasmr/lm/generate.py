@@ -131,11 +131,12 @@ def _decode(model: SpeechLM, requests, decode: DecodeConfig, use_cache: bool, ge
     firsts, copy_of = _distinct(rows)
     packed = {k: v.to(device) for k, v in pad_rows([rows[i] for i in firsts], "left").items()}
     embeds = model.embed(packed["ids"], packed["kinds"])
-    texts = _text_table(model, [r.text for r in requests], device)
+    # Each request's phones in a row: the text pointer's lookup table (None for an LM without one).
+    texts = _phone_table(model, requests, device)
     ends = torch.tensor([len(r.text) for r in requests])
     pointers = torch.zeros(n, dtype=torch.long)  # the phone z_1 speaks: the first
     if model.pointer is not None:  # the last prefix position predicts z_1
-        embeds[:, -1] += _pointer_embeds(model, texts[firsts], ends[firsts], pointers[firsts])
+        embeds[:, -1] += model.pointer.embed_rows(texts[firsts], ends[firsts], pointers[firsts])
     bounds = [length_bounds(len(r.text), cfg, decode) for r in requests]
     backbone = _Backbone(model, use_cache, len(firsts), embeds.shape[1] + max(hi for _, hi in bounds))
     hidden = backbone(embeds, packed["position_ids"], packed["attention_mask"])[:, -1]
@@ -179,7 +180,7 @@ def _decode(model: SpeechLM, requests, decode: DecodeConfig, use_cache: bool, ge
         new = model.embed(next_ids, torch.full_like(next_ids, KIND_SPEECH))
         if model.pointer is not None:  # the pointer of the next token: decided at this position
             pointers[live] = _advance(model, hidden, pointers[live], ends[live], [generators[i] for i in live.tolist()])
-            new[:, 0] += _pointer_embeds(model, texts[live.to(device)], ends[live], pointers[live])
+            new[:, 0] += model.pointer.embed_rows(texts[live.to(device)], ends[live], pointers[live])
         mask = torch.cat([mask, mask.new_ones(len(live), 1)], dim=1)
         positions = torch.cat([positions, positions[:, -1:] + 1], dim=1)
         hidden = backbone(new, positions, mask)[:, -1]
@@ -200,20 +201,10 @@ def _distinct(rows: list) -> tuple[list[int], torch.Tensor]:
     return firsts, torch.tensor(copy_of)
 
 
-def _text_table(model: SpeechLM, texts: Sequence[Sequence[int]], device) -> torch.Tensor:
-    """Each request's phone ids in a row, padded with the pointer's past-the-end id (two more columns, so that
-    a pointer at the end still has a phone after it)."""
-    end = model.pointer.end if model.pointer is not None else 0
-    table = torch.full((len(texts), max(len(t) for t in texts) + 2), end, dtype=torch.long)
-    for row, text in zip(table, texts, strict=True):
-        row[: len(text)] = torch.as_tensor(list(text), dtype=torch.long)
-    return table.to(device)
-
-
-def _pointer_embeds(model: SpeechLM, texts: torch.Tensor, ends: torch.Tensor, pointers: torch.Tensor) -> torch.Tensor:
-    """(B, H) pointer embeddings of each row's phone now and next (lm.pointer.TextPointer.embed, per row)."""
-    at = torch.minimum(pointers, ends).to(texts.device)[:, None]
-    return (model.pointer.now(texts.gather(1, at)) + model.pointer.next(texts.gather(1, at + 1)))[:, 0]
+def _phone_table(model: SpeechLM, requests, device) -> torch.Tensor | None:
+    if model.pointer is None:
+        return None
+    return model.pointer.table([torch.as_tensor(list(r.text), dtype=torch.long, device=device) for r in requests])
 
 
 def _advance(model: SpeechLM, hidden: torch.Tensor, pointers: torch.Tensor, ends: torch.Tensor,

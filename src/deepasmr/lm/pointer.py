@@ -33,11 +33,25 @@ class TextPointer(nn.Module):
             nn.init.zeros_(layer.weight)
         nn.init.zeros_(self.advance.bias)
 
+    def table(self, texts: list[torch.Tensor]) -> torch.Tensor:
+        """1-D phone ids, one text per row, padded with the end id: at least two columns past every text, so a
+        pointer at its text's end still has a phone after it."""
+        table = texts[0].new_full((len(texts), max(len(t) for t in texts) + 2), self.end)
+        for row, text in zip(table, texts, strict=True):
+            row[: len(text)] = text
+        return table
+
     def embed(self, text: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
         """(len(pos), hidden) for pointer positions `pos` into the 1-D phone ids `text` (pos >= len: end)."""
-        padded = torch.cat([text.to(pos.device), text.new_full((2,), self.end, device=pos.device)])
+        padded = self.table([text.to(pos.device)])[0]
         pos = pos.clamp(max=len(text))
         return self.now(padded[pos]) + self.next(padded[pos + 1])
+
+    def embed_rows(self, table: torch.Tensor, ends: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
+        """(B, hidden): row b's embedding for pointer pos[b] into its text, row b of `table` (of length
+        ends[b]); one lookup for a whole decoding batch."""
+        at = torch.minimum(pos, ends).to(table.device)[:, None]
+        return (self.now(table.gather(1, at)) + self.next(table.gather(1, at + 1)))[:, 0]
 
     def advance_logit(self, hidden: torch.Tensor) -> torch.Tensor:
         return self.advance(hidden).squeeze(-1)
