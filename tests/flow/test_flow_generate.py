@@ -88,6 +88,23 @@ def test_guided_velocity_formula():
     assert torch.allclose(v, x + 3 + 0.5 * 3)
 
 
+def test_guided_velocity_adds_the_phone_term():
+    def velocity(x, cond, ids, t, mask, spk, phone_ids=None):
+        return x + cond.sum(-1, keepdim=True) + phone_ids[..., None]  # each condition adds its own part
+
+    x, cond = torch.randn(1, 5, 3), torch.ones(1, 5, 3)
+    ids, mask = torch.zeros(1, 5, dtype=torch.long), torch.ones(1, 5, dtype=torch.bool)
+    phones = (torch.full((1, 5), 2), torch.zeros(1, 5, dtype=torch.long))
+    for batched in (True, False):
+        v = guided_velocity(velocity, x, cond, ids, ids, torch.zeros(1), mask, None, cfg_strength=0.5,
+                            batched=batched, phones=phones, phone_strength=2.0)
+        # v_cond = x + 3 + 2, v_null = x, v_unphoned = x + 3
+        assert torch.allclose(v, x + 5 + 0.5 * 5 + 2.0 * 2)
+    unguided = guided_velocity(velocity, x, cond, ids, ids, torch.zeros(1), mask, None, cfg_strength=0.0,
+                               phones=phones, phone_strength=2.0)
+    assert torch.allclose(unguided, x + 5 + 2.0 * 2)  # the phone term does not need the null branch
+
+
 def test_time_grid_is_cosine_schedule():
     grid = time_grid(10, -1.0)
     assert grid[0] == 0 and torch.isclose(grid[-1], torch.tensor(1.0))

@@ -42,6 +42,36 @@ def test_an_added_phone_table_changes_nothing_until_it_learns(small_cfg, clip_me
     assert torch.allclose(told.generate(tokens, prompt, phones=unknown, **kw), reference, atol=1e-6)
 
 
+def test_phone_guidance_extrapolates_from_the_unphoned_decoder(small_cfg, clip_mel):
+    torch.manual_seed(0)
+    told = _nonzero(FlowDecoder(small_cfg.with_(phone_vocab=PHONES)))
+    with torch.no_grad():
+        told.net.tokens.phones.weight[: len(PHONES)].normal_(std=1.0)
+    tokens, prompt = torch.randint(100, (15,)), clip_mel[:, :40]
+    phones, unknown = torch.randint(len(PHONES), (15,)), torch.full((15,), told.cfg.null_phone)
+    # One unguided Euler step from the same noise: out = x0 + v, and denormalising is affine, so the phone term
+    # w (v_told - v_unphoned) shows as out_told + w (out_told - out_unknown).
+    one = dict(steps=1, seed=0, cfg_strength=0.0)
+    plain, unphoned = told.generate(tokens, prompt, phones=phones, **one), told.generate(tokens, prompt,
+                                                                                        phones=unknown, **one)
+    pulled = told.generate(tokens, prompt, phones=phones, phone_cfg_strength=2.0, **one)
+    assert torch.allclose(pulled, plain + 2.0 * (plain - unphoned), atol=1e-4)
+    assert not torch.allclose(pulled, plain, atol=1e-3)
+
+    kw = dict(steps=3, seed=1, cfg_strength=0.7)
+    default = told.generate(tokens, prompt, phones=phones, **kw)
+    assert torch.equal(told.generate(tokens, prompt, phones=phones, phone_cfg_strength=0.0, **kw), default)
+    assert told.cfg.phone_cfg_strength == 0.0  # off unless a model's config turns it on
+    guided = told.generate(tokens, prompt, phones=phones, phone_cfg_strength=2.0, **kw)
+    assert torch.allclose(told.generate(tokens, prompt, phones=phones, phone_cfg_strength=2.0, batched_cfg=False,
+                                        **kw), guided, atol=1e-5)
+    # without phones there is nothing to pull towards: the same as no phone guidance
+    assert torch.equal(told.generate(tokens, prompt, phone_cfg_strength=2.0, **kw), told.generate(tokens, prompt,
+                                                                                                 **kw))
+    with pytest.raises(ValueError, match="phone_cfg_strength"):
+        small_cfg.with_(phone_cfg_strength=-1.0)
+
+
 def test_phones_are_refused_where_they_cannot_apply(small_cfg, clip_mel):
     tokens = torch.randint(100, (6,))
     with pytest.raises(ValueError, match="without phones"):

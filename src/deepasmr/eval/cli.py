@@ -91,6 +91,8 @@ def add_commands(subparsers) -> None:
     m.add_argument("--top-p", type=float, default=None, help="LM sampling top-p (default: 0.8)")
     m.add_argument("--candidates", type=int, default=None,
                    help="LM token sequences sampled per sentence, the best-read one kept (default: the pipeline's, 8)")
+    m.add_argument("--phone-guidance", type=float, default=None,
+                   help="the flow decoder's phone guidance (default: the model's)")
     m.add_argument("--iterations", type=int, default=1, help="iterative refinement passes")
     m.add_argument("--selection", choices=("virtual", "real-pool", "fixed"), default="virtual",
                    help="cross-style task prompt: the bundle's virtual pool, a pool of real clips, or one prompt")
@@ -274,7 +276,8 @@ def cmd_eval_model(args: argparse.Namespace) -> int:
                     use_prompt_text=not args.no_prompt_text)
     model = DeepASMR.load(args.model, speak_config(args.precision, max_prompt_seconds=args.max_prompt_seconds,
                                                    temperature=args.temperature, top_k=args.top_k,
-                                                   top_p=args.top_p, candidates=args.candidates))
+                                                   top_p=args.top_p, candidates=args.candidates,
+                                                   phone_cfg_strength=args.phone_guidance))
     out = Path(args.out)
     runs, logs = [], []
     for testset in args.testset:

@@ -72,6 +72,8 @@ def run_identity(model, config: RunConfig, route) -> dict:
                 "run": asdict(config), "selection": selection, "precision": precision,
                 "max_prompt_seconds": model.config.max_prompt_seconds,
                 "lm_sampling": {k: getattr(model.config, k) for k in ("temperature", "top_k", "top_p", "candidates")}}
+    if model.config.phone_cfg_strength is not None:  # only when overridden: earlier runs' records stay valid
+        identity["phone_cfg_strength"] = model.config.phone_cfg_strength
     return json.loads(json.dumps(identity, default=str))
 
 

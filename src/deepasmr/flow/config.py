@@ -99,6 +99,11 @@ class FlowConfig:
     # the conditional branch already has (Kynkaanniemi et al. 2024, guidance in a limited interval), and each
     # unguided step costs one forward instead of two.
     cfg_until: float = 1.0
+    # Phone guidance (a decoder told the phones only): v += w (v_cond - v_unphoned), where the unphoned branch
+    # drops only the phones (training's phone_drop_prob shows it that input). 0 = off. It costs one more network
+    # pass per guided step (three instead of two); on dev it lowered phone error and WER and raised timbre
+    # similarity, most for Mandarin whispers (docs/measurements.md, session 23).
+    phone_cfg_strength: float = 0.0
     # Sway sampling (F5-TTS): t' = t + s (cos(pi t / 2) - 1 + t). s = -1 is the cosine schedule
     # t' = 1 - cos(pi t / 2) of CosyVoice: small steps near the noise end, where the path bends.
     sway_coef: float = -1.0
@@ -119,7 +124,7 @@ class FlowConfig:
         for name in ("noise_scale", "normal_noise_scale"):
             if getattr(self, name) is not None and not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
-        for name in ("cfg_strength", "asmr_cfg_strength"):
+        for name in ("cfg_strength", "asmr_cfg_strength", "phone_cfg_strength"):
             if getattr(self, name) is not None and getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
         if not 0.0 <= self.cfg_until <= 1.0:

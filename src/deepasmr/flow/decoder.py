@@ -166,13 +166,15 @@ class FlowDecoder(nn.Module):
         precision: str = "fp32",
         phones: torch.Tensor | None = None,
         cfg_until: float | None = None,
+        phone_cfg_strength: float | None = None,
     ) -> torch.Tensor:
         """tokens [N] or [B, N]; prompt_mel [n_mels, P] or [B, n_mels, P] (log-mel, may have P = 0);
         prompt_tokens (optional) [M] or [B, M] — the prompt's own tokens; without them the prompt
         frames carry the pad id, a case training covers via prompt_token_drop_prob.
         Ragged batches pass *_lens. Returns log-mel [n_mels, T] or [B, n_mels, T_max] with
         T = len(tokens) x token_ratio (padded items filled with the log floor); the prompt is cut off.
-        steps / cfg_strength / cfg_until / noise_scale default to the config; seed makes the noise reproducible.
+        steps / cfg_strength / cfg_until / noise_scale / phone_cfg_strength default to the config; seed makes the
+        noise reproducible.
         precision: "fp32", "bf16" or "auto" (deepasmr.precision) for the velocity network.
         phones: [N] or [B, N], each token's phone (ids into cfg.phone_vocab, cfg.null_phone = unknown); only
         for a decoder trained with phones."""
@@ -238,6 +240,7 @@ class FlowDecoder(nn.Module):
                 precision,
                 None if packed.phones is None else (packed.phones, torch.full_like(packed.phones, null)),
                 cfg.cfg_until if cfg_until is None else cfg_until,
+                cfg.phone_cfg_strength if phone_cfg_strength is None else phone_cfg_strength,
             )
         out_len = int(token_lens.max()) * r
         out = torch.full((b, cfg.n_mels, out_len), math.log(cfg.mel.log_floor), device=device)

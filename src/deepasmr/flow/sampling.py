@@ -34,29 +34,44 @@ def guided_velocity(
     cfg_strength: float,
     batched: bool = True,
     phones: tuple[torch.Tensor, torch.Tensor] | None = None,
+    phone_strength: float = 0.0,
 ) -> torch.Tensor:
-    """v = v_cond + w (v_cond - v_null). The null condition is what training's CFG dropout shows:
-    zero prompt mel, pad tokens, zero speaker embedding, unknown phones. `batched` runs both in one forward.
-    phones: (frame-rate phone ids, their null) for a decoder told the phones; None otherwise."""
+    """v = v_cond + w (v_cond - v_null) + w_phone (v_cond - v_unphoned). The null condition is what training's CFG
+    dropout shows: zero prompt mel, pad tokens, zero speaker embedding, unknown phones. The unphoned condition
+    keeps prompt, tokens and speaker and drops only the phones, as training's phone dropout does: its term pulls
+    the output towards the phones the decoder is told, at the cost of one more network pass.
+    `batched` runs all branches in one forward.
+    phones: (frame-rate phone ids, their null) for a decoder told the phones; None otherwise (no phone term)."""
     phone_ids, null_phones = phones if phones is not None else (None, None)
-    if cfg_strength == 0:
-        return velocity(x, cond_mel, ids, t, mask, spk, phone_ids=phone_ids)
     null_spk = None if spk is None else torch.zeros_like(spk)
-    if batched:
+    # (cond_mel, ids, spk, phone_ids) per branch; the conditional branch first
+    branches = [(cond_mel, ids, spk, phone_ids)]
+    if cfg_strength:
+        branches.append((torch.zeros_like(cond_mel), null_ids, null_spk, null_phones))
+    if phone_strength and phones is not None:
+        branches.append((cond_mel, ids, spk, null_phones))
+    if batched and len(branches) > 1:
+        n = len(branches)
+        mel_b, ids_b, spk_b, ph_b = zip(*branches, strict=True)
         v = velocity(
-            torch.cat([x, x]),
-            torch.cat([cond_mel, torch.zeros_like(cond_mel)]),
-            torch.cat([ids, null_ids]),
-            torch.cat([t, t]),
-            torch.cat([mask, mask]),
-            None if spk is None else torch.cat([spk, null_spk]),
-            phone_ids=None if phones is None else torch.cat([phone_ids, null_phones]),
+            torch.cat([x] * n),
+            torch.cat(mel_b),
+            torch.cat(ids_b),
+            torch.cat([t] * n),
+            torch.cat([mask] * n),
+            None if spk is None else torch.cat(spk_b),
+            phone_ids=None if phones is None else torch.cat(ph_b),
         )
-        v_cond, v_null = v.chunk(2)
+        vs = list(v.chunk(n))
     else:
-        v_cond = velocity(x, cond_mel, ids, t, mask, spk, phone_ids=phone_ids)
-        v_null = velocity(x, torch.zeros_like(cond_mel), null_ids, t, mask, null_spk, phone_ids=null_phones)
-    return v_cond + cfg_strength * (v_cond - v_null)
+        vs = [velocity(x, m, i, t, mask, s, phone_ids=p) for m, i, s, p in branches]
+    v_cond, others = vs[0], iter(vs[1:])  # the other branches in the order they were added
+    out = v_cond
+    if cfg_strength:
+        out = out + cfg_strength * (v_cond - next(others))
+    if phone_strength and phones is not None:
+        out = out + phone_strength * (v_cond - next(others))
+    return out
 
 
 @torch.no_grad()
@@ -75,16 +90,18 @@ def euler_solve(
     precision: str = "fp32",
     phones: tuple[torch.Tensor, torch.Tensor] | None = None,
     cfg_until: float = 1.0,
+    phone_strength: float = 0.0,
 ) -> torch.Tensor:
     """Integrate dx/dt = v(x, t) from x0 (noise, t = 0) to t = 1 with explicit Euler steps. `precision`
     (deepasmr.precision) applies to the velocity network only: x is carried in x0's dtype. Steps starting at
-    t >= cfg_until run unguided (the conditional branch alone)."""
+    t >= cfg_until run unguided (the conditional branch alone), without the phone term too."""
     grid = time_grid(steps, sway_coef, x0.device)
     x = x0
     for i in range(steps):
         t = grid[i].expand(x.shape[0])
-        strength = cfg_strength if float(grid[i]) < cfg_until else 0.0
+        guided = float(grid[i]) < cfg_until
         with autocast(precision, x0.device):
-            v = guided_velocity(velocity, x, cond_mel, ids, null_ids, t, mask, spk, strength, batched_cfg, phones)
+            v = guided_velocity(velocity, x, cond_mel, ids, null_ids, t, mask, spk, cfg_strength if guided else 0.0,
+                                batched_cfg, phones, phone_strength if guided else 0.0)
         x = x + (grid[i + 1] - grid[i]) * v.to(x.dtype)
     return x

@@ -77,7 +77,8 @@ def _batch(args: argparse.Namespace) -> int:
     _quiet_lightning()
     job = BatchJob(voice=args.voice, style=args.style, lang=args.lang, prompt_text=args.prompt_text,
                    prompt_style=args.prompt_style, seed=args.seed, steps=args.steps, iterations=args.iterations,
-                   model=args.model, precision=args.precision, candidates=args.candidates)
+                   model=args.model, precision=args.precision, candidates=args.candidates,
+                   phone_guidance=args.phone_guidance)
     summary = run_batch(args.batch, args.out_dir, job, devices=args.devices, progress=not args.no_progress,
                         threads=args.threads)
     if summary is None:  # a rank other than 0: rank 0 reports
@@ -104,7 +105,8 @@ def _speak(args: argparse.Namespace) -> int:
     # Fail fast on the user's inputs, before loading any model.
     check_text(args.text, args.lang, DEFAULT_SPEAK)
     load_audio(args.voice)
-    model = DeepASMR.load(args.model, speak_config(args.precision, candidates=args.candidates))
+    model = DeepASMR.load(args.model, speak_config(args.precision, candidates=args.candidates,
+                                                   phone_cfg_strength=args.phone_guidance))
     result = model.speak_detailed(args.text, args.voice, args.style, prompt_text=args.prompt_text,
                                   prompt_style=args.prompt_style, lang=args.lang, seed=args.seed,
                                   steps=args.steps, iterations=args.iterations)
@@ -127,7 +129,8 @@ def _convert(args: argparse.Namespace) -> int:
     load_audio(args.input)
     if args.voice:
         load_audio(args.voice)
-    model = DeepASMR.load(args.model, speak_config(args.precision, candidates=args.candidates))
+    model = DeepASMR.load(args.model, speak_config(args.precision, candidates=args.candidates,
+                                                   phone_cfg_strength=args.phone_guidance))
     result = convert(model, args.input, args.style, voice=args.voice, lang=args.lang, words=args.words,
                      prompt_style=args.prompt_style, seed=args.seed, steps=args.steps, iterations=args.iterations)
     _print(_write(out, result, args.plot))
@@ -145,6 +148,9 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="flow decoder precision: auto = bf16 where the CPU/GPU has it natively, else fp32")
     p.add_argument("--candidates", type=int, help="LM token samples per sentence; the one whose phones read "
                    "closest to the text is spoken (default 8; 1 = plain sampling, about twice as fast in the LM)")
+    p.add_argument("--phone-guidance", type=float, metavar="W", help="how hard the flow decoder is pulled towards "
+                   "the phones of the text (default: the model's, 2 for models/tiny; 0 = off: a third less decoder "
+                   "time)")
 
 
 def add_commands(subparsers) -> None:

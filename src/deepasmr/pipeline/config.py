@@ -44,6 +44,9 @@ class SpeakConfig:
     steps: int | None = None
     cfg_strength: float | None = None
     noise_scale: float | None = None
+    # Phone guidance of the flow (FlowConfig.phone_cfg_strength); None = the decoder config's. 0 saves a third of
+    # the decoder's time and costs words (docs/measurements.md, session 23).
+    phone_cfg_strength: float | None = None
     # The flow decoder's compute precision (deepasmr.precision): "auto" = bfloat16 where the hardware has it
     # natively (2.4x faster on an AMX CPU, SIM and R_UV unchanged: docs/measurements.md), else fp32.
     precision: str = "auto"
@@ -67,6 +70,8 @@ class SpeakConfig:
             raise SpeakError(f"temperature must be > 0, not {self.temperature}")
         if not isinstance(self.candidates, int) or self.candidates < 1:
             raise SpeakError(f"candidates must be a whole number >= 1, not {self.candidates!r}")
+        if self.phone_cfg_strength is not None and not self.phone_cfg_strength >= 0:
+            raise SpeakError(f"phone guidance must be >= 0, not {self.phone_cfg_strength}")
         if self.top_p is not None and not 0 < self.top_p <= 1:
             raise SpeakError(f"top_p must be in (0, 1], not {self.top_p}")
 

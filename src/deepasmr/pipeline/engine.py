@@ -213,7 +213,8 @@ class DeepASMR:
             mel = b.flow.generate(torch.tensor(tokens, dtype=torch.long), spk_mel, spk_tokens, spk_emb,
                                   steps=steps if steps is not None else cfg.steps, cfg_strength=cfg_strength,
                                   seed=None if seed is None else seed + i, noise_scale=noise_scale,
-                                  precision=cfg.precision, phones=self._spoken_phones(texts[i], out, i))
+                                  precision=cfg.precision, phones=self._spoken_phones(texts[i], out, i),
+                                  phone_cfg_strength=cfg.phone_cfg_strength)
             clock.add("flow", t0)
             t0 = time.perf_counter()
             # A vocoder may draw randomness (Vocos random_phase_styles): seeded requests stay reproducible.
