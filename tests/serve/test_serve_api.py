@@ -41,7 +41,7 @@ def test_openapi_describes_the_speech_and_voice_routes(api):
     for path in ("/v1/audio/speech", "/v1/voices", "/v1/voices/{voice_id}", "/health", "/metrics", "/v1/analyze"):
         assert path in schema["paths"], path
     fields = schema["components"]["schemas"]["SpeechRequest"]["properties"]
-    ours = {"style", "seed", "steps", "iterations", "candidates"}
+    ours = {"style", "seed", "steps", "iterations", "candidates", "phone_guidance"}
     assert {"model", "input", "voice", "response_format", "speed"} | ours <= set(fields)
     assert api.get("/docs").status_code == 404  # Swagger UI would load from a CDN: off
 
@@ -111,6 +111,16 @@ def test_a_request_chooses_how_many_token_samples_the_lm_draws(api, registered_v
     one = speak(api, registered_voice["id"], candidates=1)
     assert one.headers["X-DeepASMR-Candidates"] == "1"
     assert one.content == speak(api, registered_voice["id"], candidates=1).content  # seeded: reproducible
+
+
+def test_a_request_chooses_the_phone_guidance(api, registered_voice, spoken):
+    default = spoken["wav"]
+    assert default.headers["X-DeepASMR-Phone-Guidance"] == "0"  # the test bundle's flow config: off
+    pulled = speak(api, registered_voice["id"], phone_guidance=1.5)
+    assert pulled.headers["X-DeepASMR-Phone-Guidance"] == "1.5"
+    # This test decoder was trained without phones, so there is nothing to pull towards: the same audio
+    # (tests/flow/test_flow_phones.py measures the pull on a decoder told the phones).
+    assert pulled.content == default.content
 
 
 def test_default_and_pool_speaker_voices_speak(api):

@@ -41,6 +41,8 @@ SPEECH_CASES = [
     ("iterations-over-limit", {"iterations": 9}, 400, "iterations: 9 is outside 1..2"),
     ("candidates-zero", {"candidates": 0}, 400, "candidates: 0 is outside 1..16"),
     ("candidates-over-limit", {"candidates": 17}, 400, "candidates: 17 is outside 1..16"),
+    ("phone-guidance-negative", {"phone_guidance": -1}, 400, "phone_guidance: Input should be greater than or equal "
+                                                             "to 0"),
     ("negative-seed", {"seed": -1}, 400, "seed: Input should be greater than or equal to 0"),
     ("seed-as-bool", {"seed": True}, 400, "seed: Input should be a valid integer"),
     ("sse-streaming", {"stream_format": "sse"}, 400, "stream_format 'sse' is not supported"),

@@ -45,7 +45,11 @@ def _check(st, req: SpeechRequest) -> None:
 
 def _synthesize(st, req: SpeechRequest, voice: VoiceRef) -> tuple[bytes, str, int, dict]:
     start = time.perf_counter()
-    engine = st.engine if req.candidates is None else st.engine.with_config(candidates=req.candidates)
+    changes = {"candidates": req.candidates, "phone_cfg_strength": req.phone_guidance}
+    engine = st.engine.with_config(**{k: v for k, v in changes.items() if v is not None})
+    phone_guidance = engine.config.phone_cfg_strength
+    if phone_guidance is None:
+        phone_guidance = engine.bundle.flow.cfg.phone_cfg_strength
     result = engine.speak_detailed(req.input, str(voice.clip), req.style, prompt_text=voice.transcript,
                                    prompt_style=voice.style, lang=req.lang, seed=req.seed, steps=req.steps,
                                    iterations=req.iterations)
@@ -55,6 +59,7 @@ def _synthesize(st, req: SpeechRequest, voice: VoiceRef) -> tuple[bytes, str, in
     st.metrics.observe_synthesis(took, wav.size / result.sample_rate)
     headers = {"X-Sample-Rate": str(sr), "X-DeepASMR-Task": result.task,
                "X-DeepASMR-Candidates": str(engine.config.candidates),
+               "X-DeepASMR-Phone-Guidance": f"{phone_guidance:g}",
                "X-DeepASMR-Seconds": f"{wav.size / result.sample_rate:.3f}",
                "X-DeepASMR-Compute-Seconds": f"{took:.3f}",
                "Content-Disposition": f'inline; filename="speech.{req.response_format}"'}
