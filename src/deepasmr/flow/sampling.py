@@ -44,11 +44,12 @@ def guided_velocity(
     phones: (frame-rate phone ids, their null) for a decoder told the phones; None otherwise (no phone term)."""
     phone_ids, null_phones = phones if phones is not None else (None, None)
     null_spk = None if spk is None else torch.zeros_like(spk)
+    phone_term = bool(phone_strength) and phones is not None
     # (cond_mel, ids, spk, phone_ids) per branch; the conditional branch first
     branches = [(cond_mel, ids, spk, phone_ids)]
     if cfg_strength:
         branches.append((torch.zeros_like(cond_mel), null_ids, null_spk, null_phones))
-    if phone_strength and phones is not None:
+    if phone_term:
         branches.append((cond_mel, ids, spk, null_phones))
     if batched and len(branches) > 1:
         n = len(branches)
@@ -69,7 +70,7 @@ def guided_velocity(
     out = v_cond
     if cfg_strength:
         out = out + cfg_strength * (v_cond - next(others))
-    if phone_strength and phones is not None:
+    if phone_term:
         out = out + phone_strength * (v_cond - next(others))
     return out
 
