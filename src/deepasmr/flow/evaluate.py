@@ -14,7 +14,7 @@
 
     python -m deepasmr.flow.evaluate --flow models/tiny --shards runs/shards/v1 --corpus corpus/v1 \\
         [--per-group 4] [--steps 10] [--cfg-strength 0.7] [--noise-scale 1.0] [--tokenizer models/tiny] \\
-        [--json out.json]
+        [--phones models/tiny [--phone-cfg-strength 2]] [--json out.json]
     python -m deepasmr.flow.evaluate ... --split dev --noise-sweep 1,0.7,0.5 [--styles normal]
 """
 
@@ -47,7 +47,7 @@ class _Decoder:
         self.flow, self.vocoder, self.reader, self.seed = flow, vocoder, reader, seed
         self.max_prompt_frames = max_prompt_frames  # the prompt's mel cut to this (None: whole utterance)
         self.phones = phones  # per utterance id, each token's phone id (flow.data.token_phones), or None
-        # steps / cfg_strength / cfg_until / noise_scale for FlowDecoder.generate (None = config)
+        # steps / cfg_strength / cfg_until / noise_scale / phone_cfg_strength for FlowDecoder.generate (None = config)
         self.sampling = sampling
         self.style_of = {r["id"]: r["style"] for r in reader.index}
 
@@ -177,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cfg-strength", type=float, default=None)
     ap.add_argument("--cfg-until", type=float, default=None, help="guide only the ODE steps that start before "
                     "this time (default: the decoder config's)")
+    ap.add_argument("--phone-cfg-strength", type=float, default=None, help="phone guidance, with --phones "
+                    "(default: the decoder config's)")
     ap.add_argument("--noise-scale", type=float, default=None,
                     help="starting-noise standard deviation for every style (default: the decoder config's per style)")
     ap.add_argument("--noise-sweep", metavar="S1,S2,...",
@@ -222,14 +224,16 @@ def main(argv: list[str] | None = None) -> int:
         sweep = {}
         for scale in (float(x) for x in args.noise_sweep.split(",")):
             decode = _Decoder(flow, vocoder, reader, args.seed, told, args.max_prompt_frames, steps=args.steps,
-                              cfg_strength=args.cfg_strength, cfg_until=args.cfg_until, noise_scale=scale)
+                              cfg_strength=args.cfg_strength, cfg_until=args.cfg_until, noise_scale=scale,
+                              phone_cfg_strength=args.phone_cfg_strength)
             sweep[str(scale)] = reconstruction(decode, groups, wav_of, embed, asr, args.per_group, sr, phones)
         emit_json({"split": args.split, "noise_sweep": sweep}, args.json)
         return 0
     sampling = {"steps": args.steps, "cfg_strength": args.cfg_strength, "cfg_until": args.cfg_until,
-                "noise_scale": args.noise_scale}
+                "noise_scale": args.noise_scale, "phone_cfg_strength": args.phone_cfg_strength}
     decode = _Decoder(flow, vocoder, reader, args.seed, told, args.max_prompt_frames, **sampling)
     defaults = {"steps": flow.cfg.steps, "cfg_until": flow.cfg.cfg_until,
+                "phone_cfg_strength": flow.cfg.phone_cfg_strength,
                 "cfg_strength": {s: flow.cfg.cfg_strength_for(s) for s in ("asmr", "normal")},
                 "noise_scale": {s: flow.cfg.noise_scale_for(s) for s in ("asmr", "normal")}}
     report = {"split": args.split, "told_phones": told is not None, "max_prompt_frames": args.max_prompt_frames,
