@@ -169,6 +169,7 @@ async function speak() {
     if ($("seed").value !== "") request.seed = parseInt($("seed").value, 10);
     if ($("steps").value !== "") request.steps = parseInt($("steps").value, 10);
     if ($("candidates").value !== "") request.candidates = parseInt($("candidates").value, 10);
+    if ($("phone-guidance").value !== "") request.phone_guidance = parseFloat($("phone-guidance").value);
     setStatus("speaking…");
     const started = performance.now();
     const response = await api("/v1/audio/speech", {
@@ -181,7 +182,8 @@ async function speak() {
     $("download").download = `deepasmr_${request.style}.${format}`;
     $("result-info").textContent = `${response.headers.get("X-DeepASMR-Task") || ""} · ` +
       `${response.headers.get("X-DeepASMR-Seconds") || "?"} s of audio in ` +
-      `${((performance.now() - started) / 1000).toFixed(1)} s · ${(blob.size / 1024).toFixed(1)} KiB`;
+      `${((performance.now() - started) / 1000).toFixed(1)} s · ${(blob.size / 1024).toFixed(1)} KiB · ` +
+      `phone guidance ${response.headers.get("X-DeepASMR-Phone-Guidance") || "?"}`;
     $("result").hidden = false;
     setStatus("drawing spectrograms…");
     const form = new FormData();
