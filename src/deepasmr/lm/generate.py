@@ -150,17 +150,18 @@ def _decode(model: SpeechLM, requests, decode: DecodeConfig, use_cache: bool, ge
     live = torch.arange(n)  # the request of each batch row; rows leave the batch when they finish
     for step in range(max(hi for _, hi in bounds)):
         logits = model.speech_head(hidden).float().cpu()
-        too_early = torch.tensor([step < bounds[i][0] for i in live.tolist()])
+        requests_now = live.tolist()
+        too_early = torch.tensor([step < bounds[i][0] for i in requests_now])
         if model.pointer is not None:
             # As in training, eos comes exactly when the pointer moves past the last phone.
             at_end = pointers[live] >= ends[live]
             too_early = ~at_end
             logits[at_end, : cfg.eos_label] = float("-inf")
         logits[too_early, cfg.eos_label] = float("-inf")
-        chosen = choose_tokens(logits, [tokens[i] for i in live.tolist()], decode,
-                               [generators[i] for i in live.tolist()])
+        chosen = choose_tokens(logits, [tokens[i] for i in requests_now], decode,
+                               [generators[i] for i in requests_now])
         going = []
-        for b, (i, token) in enumerate(zip(live.tolist(), chosen, strict=True)):
+        for b, (i, token) in enumerate(zip(requests_now, chosen, strict=True)):
             if token == cfg.eos_label:
                 continue
             tokens[i].append(token)
@@ -173,13 +174,14 @@ def _decode(model: SpeechLM, requests, decode: DecodeConfig, use_cache: bool, ge
             break
         if len(going) < len(live):  # finished rows leave the batch: later steps cost only the rows still going
             live = live[going]
+            requests_now = live.tolist()
             keep = torch.tensor(going, device=device)
             hidden, mask, positions = (t[keep] for t in (hidden, mask, positions))
             backbone.select(keep)
-        next_ids = torch.tensor([[tokens[i][-1]] for i in live.tolist()], device=device)
+        next_ids = torch.tensor([[tokens[i][-1]] for i in requests_now], device=device)
         new = model.embed(next_ids, torch.full_like(next_ids, KIND_SPEECH))
         if model.pointer is not None:  # the pointer of the next token: decided at this position
-            pointers[live] = _advance(model, hidden, pointers[live], ends[live], [generators[i] for i in live.tolist()])
+            pointers[live] = _advance(model, hidden, pointers[live], ends[live], [generators[i] for i in requests_now])
             new[:, 0] += model.pointer.embed_rows(texts[live.to(device)], ends[live], pointers[live])
         mask = torch.cat([mask, mask.new_ones(len(live), 1)], dim=1)
         positions = torch.cat([positions, positions[:, -1:] + 1], dim=1)
