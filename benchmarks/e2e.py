@@ -1,7 +1,7 @@
 """End-to-end speed and memory of one N2A (or N2N) request on this machine: per stage and in total.
 
     .venv/bin/python benchmarks/e2e.py [--model models/tiny] [--threads 1 2] [--repeats 3] [--steps N] [--style normal]
-        [--precision auto|fp32|bf16] [--candidates N] [--phone-guidance W] [--flow-candidates K]
+        [--precision auto|fp32|bf16] [--candidates N] [--phone-guidance W]
 
 Speaks a sentence of about 5 s in the bundle's default voice (N2A; N2N with --style normal) and prints, per
 thread count, the best of --repeats runs: wall seconds per stage (route, task prompt, speaker prompt, LM, flow,
@@ -44,15 +44,12 @@ def main() -> None:
                     help="LM token samples per sentence (default: the pipeline's); LM tokens/s counts the kept ones")
     ap.add_argument("--phone-guidance", type=float, default=None,
                     help="the flow's phone guidance (default: the model's); 0: two network passes per step, not three")
-    ap.add_argument("--flow-candidates", type=int, default=None,
-                    help="decoder samples per sentence (default: the pipeline's, 1); flow time counts all of them")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
     t0 = time.perf_counter()
     model = DeepASMR.load(args.model, speak_config(args.precision, candidates=args.candidates,
-                                                      phone_cfg_strength=args.phone_guidance,
-                                                      flow_candidates=args.flow_candidates))
+                                                      phone_cfg_strength=args.phone_guidance))
     load_s = time.perf_counter() - t0
     voice = json.loads((model.bundle.root / "voices" / "default.json").read_text())
     clip = model.bundle.root / "voices" / voice["audio"]

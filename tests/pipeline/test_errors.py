@@ -219,5 +219,3 @@ def test_bad_speak_settings_are_named(engine):
         speak_config("fp32", candidates=0)
     with pytest.raises(SpeakError, match="phone guidance must be >= 0, not -1"):
         speak_config("fp32", phone_cfg_strength=-1)
-    with pytest.raises(SpeakError, match="flow candidates must be a whole number >= 1, not 0"):
-        speak_config("fp32", flow_candidates=0)

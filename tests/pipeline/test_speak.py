@@ -212,38 +212,3 @@ def test_best_of_n_keeps_one_draw_per_sentence_reproducibly(engine, voice_clip):
     assert sibling.config.candidates == 1 and engine.config.candidates == 8
     refs = best3._reference_phones(a.sentences, best3.encode_text(LONG)[1], "en")
     assert all(len(r) > 5 and 0 not in r and 1 not in r for r in refs)  # real phones: no blank, no unknown
-
-
-def test_the_reread_keeps_the_decoder_sample_that_says_the_text(engine, voice_clip, tmp_path):
-    import subprocess
-
-    from deepasmr.audio import load_audio
-
-    other = tmp_path / "other.wav"
-    subprocess.run(["flite", "-voice", "awb", "-t", "Seven purple engines hummed beside the harbour.", "-o",
-                    str(other)], check=True, capture_output=True)
-    sr = engine.bundle.mel_config.sample_rate
-    says, _ = engine.mel_tokens(load_audio(voice_clip, sr)[0])  # "The little boat drifted slowly across the lake."
-    elsewhere, _ = engine.mel_tokens(load_audio(other, sr)[0])
-    text = "The little boat drifted slowly across the lake."
-    reference = engine.with_config(flow_candidates=2)._reference_phones([text], [engine.encode_text(text)[1][0]],
-                                                                         "en")[0]
-    assert len(reference) > 20
-    assert engine._best_read([elsewhere, says], reference) == 1
-    assert engine._best_read([says, elsewhere], reference) == 0
-    assert engine._best_read([says, says], reference) == 0  # ties: the first
-
-
-def test_best_of_k_decoder_samples_is_reproducible_and_sample_0_is_the_single_one(engine, voice_clip):
-    one = engine.speak_detailed(LONG, voice_clip, "asmr", seed=4)
-    best = engine.with_config(flow_candidates=2)
-    a = best.speak_detailed(LONG, voice_clip, "asmr", seed=4)
-    b = best.speak_detailed(LONG, voice_clip, "asmr", seed=4)
-    assert np.array_equal(a.wav, b.wav) and a.n_tokens == one.n_tokens  # the LM's tokens do not change
-    note = [n for n in a.notes if n.startswith("best of 2 decoder samples per sentence: kept sample(s) [")]
-    assert len(note) == 1
-    kept = [int(k) for k in note[0].split("[")[1].rstrip("]").split(", ")]
-    assert len(kept) == 3 and set(kept) <= {0, 1} and a.timings["reread"] > 0
-    for (start, end), (s1, e1), k in zip(a.spans, one.spans, kept, strict=True):
-        same = end - start == e1 - s1 and np.array_equal(a.wav[start:end], one.wav[s1:e1])
-        assert same == (k == 0)  # sample 0 of each sentence is the single-sample output

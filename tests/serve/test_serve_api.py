@@ -41,7 +41,7 @@ def test_openapi_describes_the_speech_and_voice_routes(api):
     for path in ("/v1/audio/speech", "/v1/voices", "/v1/voices/{voice_id}", "/health", "/metrics", "/v1/analyze"):
         assert path in schema["paths"], path
     fields = schema["components"]["schemas"]["SpeechRequest"]["properties"]
-    ours = {"style", "seed", "steps", "iterations", "candidates", "phone_guidance", "flow_candidates"}
+    ours = {"style", "seed", "steps", "iterations", "candidates", "phone_guidance"}
     assert {"model", "input", "voice", "response_format", "speed"} | ours <= set(fields)
     assert api.get("/docs").status_code == 404  # Swagger UI would load from a CDN: off
 
@@ -156,12 +156,3 @@ def test_web_page_and_assets_are_served_without_cdn(api):
         assert api.get(asset).status_code == 200
     for text in (page.text, api.get("/web/app.js").text, api.get("/web/style.css").text):
         assert "http://" not in text and "https://" not in text  # nothing fetched from elsewhere
-
-
-def test_a_request_chooses_how_many_decoder_samples_are_read(api, registered_voice, spoken):
-    assert api.get("/v1/limits").json()["max_flow_candidates"] == 8
-    default = spoken["wav"]
-    assert default.headers["X-DeepASMR-Flow-Candidates"] == "1"
-    two = speak(api, registered_voice["id"], flow_candidates=2)
-    assert two.headers["X-DeepASMR-Flow-Candidates"] == "2"
-    assert two.content == speak(api, registered_voice["id"], flow_candidates=2).content  # seeded: reproducible

@@ -41,8 +41,6 @@ SPEECH_CASES = [
     ("iterations-over-limit", {"iterations": 9}, 400, "iterations: 9 is outside 1..2"),
     ("candidates-zero", {"candidates": 0}, 400, "candidates: 0 is outside 1..16"),
     ("candidates-over-limit", {"candidates": 17}, 400, "candidates: 17 is outside 1..16"),
-    ("flow-candidates-zero", {"flow_candidates": 0}, 400, "flow_candidates: 0 is outside 1..8"),
-    ("flow-candidates-over-limit", {"flow_candidates": 9}, 400, "flow_candidates: 9 is outside 1..8"),
     ("phone-guidance-negative", {"phone_guidance": -1}, 400, "phone_guidance: Input should be greater than or equal "
                                                              "to 0"),
     ("negative-seed", {"seed": -1}, 400, "seed: Input should be greater than or equal to 0"),

@@ -63,7 +63,6 @@ def test_page_uploads_speaks_plays_and_draws(live, speaker_clip, tmp_path):
                 page.fill("#steps", "2")
                 page.fill("#candidates", "2")
                 page.fill("#phone-guidance", "1.5")
-                page.fill("#flow-candidates", "2")
                 page.click("#speak")
                 page.wait_for_function("['done', 'error'].includes(document.body.dataset.state)", timeout=120_000)
                 status = page.text_content("#status")
@@ -84,6 +83,5 @@ def test_page_uploads_speaks_plays_and_draws(live, speaker_clip, tmp_path):
     assert audio["sameBlob"] and audio["download"] == "deepasmr_asmr.wav", audio
     assert all(w > 500 for w in widths), widths
     assert "N2A" in info and "phone guidance 1.5" in info  # the request carried it, the server used it
-    assert "decoder samples 2" in info
     assert not problems, problems
     assert artifact_path().stat().st_size > 10_000

@@ -18,6 +18,11 @@ from deepasmr.pipeline.bundle import Bundle
 K = int(os.environ.get("FLOW_K", "1"))
 SHIFT = int(os.environ.get("FLOW_SHIFT", "0"))
 PREVIEW = os.environ.get("FLOW_PREVIEW") == "1"
+# VOC_SHIFT=s moves the vocoder's seed (torch.manual_seed(seed + i) in the engine) by 1000 s as well.
+VOC_SHIFT = int(os.environ.get("VOC_SHIFT", "0"))
+if VOC_SHIFT:
+    _manual_seed = torch.manual_seed
+    torch.manual_seed = lambda s: _manual_seed(s + 1000 * VOC_SHIFT)
 LOG = os.environ.get("FLOW_LOG")
 state = {"refs": [], "i": 0, "tokenizer": None}
 

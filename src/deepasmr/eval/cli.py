@@ -93,8 +93,6 @@ def add_commands(subparsers) -> None:
                    help="LM token sequences sampled per sentence, the best-read one kept (default: the pipeline's, 8)")
     m.add_argument("--phone-guidance", type=float, default=None,
                    help="the flow decoder's phone guidance (default: the model's)")
-    m.add_argument("--flow-candidates", type=int, default=None,
-                   help="decoder samples per sentence, the best-read one kept (default: the pipeline's, 1)")
     m.add_argument("--iterations", type=int, default=1, help="iterative refinement passes")
     m.add_argument("--selection", choices=("virtual", "real-pool", "fixed"), default="virtual",
                    help="cross-style task prompt: the bundle's virtual pool, a pool of real clips, or one prompt")
@@ -279,8 +277,7 @@ def cmd_eval_model(args: argparse.Namespace) -> int:
     model = DeepASMR.load(args.model, speak_config(args.precision, max_prompt_seconds=args.max_prompt_seconds,
                                                    temperature=args.temperature, top_k=args.top_k,
                                                    top_p=args.top_p, candidates=args.candidates,
-                                                   phone_cfg_strength=args.phone_guidance,
-                                                   flow_candidates=args.flow_candidates))
+                                                   phone_cfg_strength=args.phone_guidance))
     out = Path(args.out)
     runs, logs = [], []
     for testset in args.testset:

@@ -74,8 +74,6 @@ def run_identity(model, config: RunConfig, route) -> dict:
                 "lm_sampling": {k: getattr(model.config, k) for k in ("temperature", "top_k", "top_p", "candidates")}}
     if model.config.phone_cfg_strength is not None:  # only when overridden: earlier runs' records stay valid
         identity["phone_cfg_strength"] = model.config.phone_cfg_strength
-    if model.config.flow_candidates != 1:
-        identity["flow_candidates"] = model.config.flow_candidates
     return json.loads(json.dumps(identity, default=str))
 
 

@@ -54,7 +54,6 @@ class BatchJob:
     precision: str = "auto"  # the flow decoder's (deepasmr.precision)
     candidates: int | None = None  # LM token samples per sentence (None: the pipeline's default)
     phone_guidance: float | None = None  # the flow's phone guidance (None: the model's)
-    flow_candidates: int | None = None  # decoder samples per sentence (None: the pipeline's default)
 
 
 def read_lines(path: str | os.PathLike) -> list[tuple[int, str]]:
@@ -204,8 +203,7 @@ def _prepare(lines_path, out_dir: Path, job: BatchJob, engine):
     voice_wav, voice_sr = load_audio(job.voice)
     if engine is None:
         engine = DeepASMR.load(job.model, speak_config(job.precision, candidates=job.candidates,
-                                                       phone_cfg_strength=job.phone_guidance,
-                                                       flow_candidates=job.flow_candidates))
+                                                       phone_cfg_strength=job.phone_guidance))
     engine.check_options(job.style, job.prompt_style, job.steps, job.iterations)
     if job.prompt_text is not None and job.prompt_text.strip():
         from deepasmr.pipeline.text import check_text

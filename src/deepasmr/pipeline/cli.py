@@ -78,7 +78,7 @@ def _batch(args: argparse.Namespace) -> int:
     job = BatchJob(voice=args.voice, style=args.style, lang=args.lang, prompt_text=args.prompt_text,
                    prompt_style=args.prompt_style, seed=args.seed, steps=args.steps, iterations=args.iterations,
                    model=args.model, precision=args.precision, candidates=args.candidates,
-                   phone_guidance=args.phone_guidance, flow_candidates=args.flow_candidates)
+                   phone_guidance=args.phone_guidance)
     summary = run_batch(args.batch, args.out_dir, job, devices=args.devices, progress=not args.no_progress,
                         threads=args.threads)
     if summary is None:  # a rank other than 0: rank 0 reports
@@ -90,7 +90,7 @@ def _batch(args: argparse.Namespace) -> int:
 def _speak(args: argparse.Namespace) -> int:
     from deepasmr.audio import load_audio
     from deepasmr.errors import DeepASMRError
-    from deepasmr.pipeline.config import DEFAULT_SPEAK
+    from deepasmr.pipeline.config import DEFAULT_SPEAK, speak_config
     from deepasmr.pipeline.engine import DeepASMR
     from deepasmr.pipeline.text import check_text
 
@@ -105,7 +105,8 @@ def _speak(args: argparse.Namespace) -> int:
     # Fail fast on the user's inputs, before loading any model.
     check_text(args.text, args.lang, DEFAULT_SPEAK)
     load_audio(args.voice)
-    model = DeepASMR.load(args.model, _speak_config(args))
+    model = DeepASMR.load(args.model, speak_config(args.precision, candidates=args.candidates,
+                                                   phone_cfg_strength=args.phone_guidance))
     result = model.speak_detailed(args.text, args.voice, args.style, prompt_text=args.prompt_text,
                                   prompt_style=args.prompt_style, lang=args.lang, seed=args.seed,
                                   steps=args.steps, iterations=args.iterations)
@@ -117,6 +118,7 @@ def _convert(args: argparse.Namespace) -> int:
     from deepasmr.audio import load_audio
     from deepasmr.errors import TextError
     from deepasmr.frontend import LANGUAGES
+    from deepasmr.pipeline.config import speak_config
     from deepasmr.pipeline.convert import convert
     from deepasmr.pipeline.engine import DeepASMR
 
@@ -127,18 +129,12 @@ def _convert(args: argparse.Namespace) -> int:
     load_audio(args.input)
     if args.voice:
         load_audio(args.voice)
-    model = DeepASMR.load(args.model, _speak_config(args))
+    model = DeepASMR.load(args.model, speak_config(args.precision, candidates=args.candidates,
+                                                   phone_cfg_strength=args.phone_guidance))
     result = convert(model, args.input, args.style, voice=args.voice, lang=args.lang, words=args.words,
                      prompt_style=args.prompt_style, seed=args.seed, steps=args.steps, iterations=args.iterations)
     _print(_write(out, result, args.plot))
     return 0
-
-
-def _speak_config(args: argparse.Namespace):
-    from deepasmr.pipeline.config import speak_config
-
-    return speak_config(args.precision, candidates=args.candidates, phone_cfg_strength=args.phone_guidance,
-                        flow_candidates=args.flow_candidates)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -155,8 +151,6 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--phone-guidance", type=float, metavar="W", help="how hard the flow decoder is pulled towards "
                    "the phones of the text (default: the model's, 2 for models/tiny; 0 = off: a third less decoder "
                    "time)")
-    p.add_argument("--flow-candidates", type=int, metavar="K", help="decoder samples per sentence; the one whose "
-                   "phones read closest to the text is vocoded (default 1; K costs K times the decoder's time)")
 
 
 def add_commands(subparsers) -> None:

@@ -47,10 +47,6 @@ class SpeakConfig:
     # Phone guidance of the flow (FlowConfig.phone_cfg_strength); None = the decoder config's. 0 saves a third of
     # the decoder's time and costs words (docs/measurements.md, session 23).
     phone_cfg_strength: float | None = None
-    # Decoder samples per sentence (noise seeds seed + i + FLOW_SEED_STRIDE k): each mel is read back by the
-    # tokenizer's CTC phone head and the one closest to the text is vocoded; sample 0 is what 1 gives. Words depend
-    # on the decoder's starting noise about as much as on its tokens; the cost is k times the decoder's time.
-    flow_candidates: int = 1
     # The flow decoder's compute precision (deepasmr.precision): "auto" = bfloat16 where the hardware has it
     # natively (2.4x faster on an AMX CPU, SIM and R_UV unchanged: docs/measurements.md), else fp32.
     precision: str = "auto"
@@ -74,8 +70,6 @@ class SpeakConfig:
             raise SpeakError(f"temperature must be > 0, not {self.temperature}")
         if not isinstance(self.candidates, int) or self.candidates < 1:
             raise SpeakError(f"candidates must be a whole number >= 1, not {self.candidates!r}")
-        if not isinstance(self.flow_candidates, int) or self.flow_candidates < 1:
-            raise SpeakError(f"flow candidates must be a whole number >= 1, not {self.flow_candidates!r}")
         if self.phone_cfg_strength is not None and not self.phone_cfg_strength >= 0:
             raise SpeakError(f"phone guidance must be >= 0, not {self.phone_cfg_strength}")
         if self.top_p is not None and not 0 < self.top_p <= 1:
@@ -83,9 +77,6 @@ class SpeakConfig:
 
 
 DEFAULT_SPEAK = SpeakConfig()
-# Candidate k of sentence i draws its decoder noise with seed + i + FLOW_SEED_STRIDE * k: apart from every
-# sentence's candidate 0, which is the single-sample seed.
-FLOW_SEED_STRIDE = 1000
 
 
 def speak_config(precision: str = "auto", **overrides) -> SpeakConfig:

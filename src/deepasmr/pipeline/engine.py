@@ -21,15 +21,7 @@ import torch
 
 from deepasmr.errors import TextError
 from deepasmr.pipeline.bundle import Bundle, load_bundle
-from deepasmr.pipeline.config import (
-    DEFAULT_ROUTE,
-    DEFAULT_SPEAK,
-    FLOW_SEED_STRIDE,
-    STYLES,
-    RouteOptions,
-    SpeakConfig,
-    SpeakError,
-)
+from deepasmr.pipeline.config import DEFAULT_ROUTE, DEFAULT_SPEAK, STYLES, RouteOptions, SpeakConfig, SpeakError
 from deepasmr.pipeline.text import check_text, split_text
 from deepasmr.pipeline.transcribe import TranscriptCache
 
@@ -215,22 +207,15 @@ class DeepASMR:
                          f"{[c.index for c in choices]}")
         noise_scale = cfg.noise_scale if cfg.noise_scale is not None else b.flow.cfg.noise_scale_for(style)
         cfg_strength = cfg.cfg_strength if cfg.cfg_strength is not None else b.flow.cfg.cfg_strength_for(style)
-        pieces, kept = [], []
+        pieces = []
         for i, tokens in enumerate(out.tokens):
             t0 = time.perf_counter()
-            tokens, phones = torch.tensor(tokens, dtype=torch.long), self._spoken_phones(texts[i], out, i)
-            mels = [b.flow.generate(tokens, spk_mel, spk_tokens, spk_emb,
-                                    steps=steps if steps is not None else cfg.steps, cfg_strength=cfg_strength,
-                                    seed=None if seed is None else seed + i + FLOW_SEED_STRIDE * k,
-                                    noise_scale=noise_scale, precision=cfg.precision, phones=phones,
-                                    phone_cfg_strength=cfg.phone_cfg_strength)
-                    for k in range(cfg.flow_candidates)]
+            mel = b.flow.generate(torch.tensor(tokens, dtype=torch.long), spk_mel, spk_tokens, spk_emb,
+                                  steps=steps if steps is not None else cfg.steps, cfg_strength=cfg_strength,
+                                  seed=None if seed is None else seed + i, noise_scale=noise_scale,
+                                  precision=cfg.precision, phones=self._spoken_phones(texts[i], out, i),
+                                  phone_cfg_strength=cfg.phone_cfg_strength)
             clock.add("flow", t0)
-            if len(mels) > 1:
-                t0 = time.perf_counter()
-                kept.append(self._best_read(mels, references[i]))
-                clock.add("reread", t0)
-            mel = mels[kept[-1] if kept else 0]
             t0 = time.perf_counter()
             # A vocoder may draw randomness (Vocos random_phase_styles): seeded requests stay reproducible.
             with torch.no_grad(), torch.random.fork_rng(devices=[], enabled=seed is not None):
@@ -239,19 +224,7 @@ class DeepASMR:
                 wav = b.vocoder.generate(mel, style=style).detach().cpu().numpy().astype(np.float32)
             clock.add("vocoder", t0)
             pieces.append(np.nan_to_num(wav))
-        if cfg.flow_candidates > 1:
-            notes.append(f"best of {cfg.flow_candidates} decoder samples per sentence: kept sample(s) {kept}")
         return pieces, [len(t) for t in out.tokens]
-
-    def _best_read(self, mels: list[torch.Tensor], reference: list[int]) -> int:
-        """Which of a sentence's decoder samples the tokenizer reads closest to its phones (ties: the first):
-        each log-mel is tokenized as a clip would be and scored by lm.rerank's CTC phone NLL."""
-        from deepasmr.lm.rerank import phone_scores
-
-        tokenizer = self.bundle.tokenizer
-        with torch.no_grad():
-            scores = phone_scores(tokenizer, [tokenizer.encode(mel)[0] for mel in mels], reference)
-        return min(range(len(mels)), key=lambda k: (scores[k], k))
 
     def _reference_phones(self, sentences: list[str], ids: list[list[int]], lang: str) -> list[list[int]]:
         """Each piece's phones in the tokenizer's CTC vocabulary (what best-of-N candidates are read against):
@@ -260,7 +233,7 @@ class DeepASMR:
         from deepasmr.tokenizer.vocab import UNK
 
         vocab, text_tok = self.bundle.phone_vocab, self.bundle.text_tokenizer
-        if vocab is None or (self.config.candidates == 1 and self.config.flow_candidates == 1):
+        if vocab is None or self.config.candidates == 1:
             return [[] for _ in ids]
         if isinstance(text_tok, PhoneTokenizer):
             phones = [text_tok.decode(piece) for piece in ids]

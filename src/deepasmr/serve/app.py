@@ -109,8 +109,7 @@ def create_app(config: ServeConfig | None = None, engine=None) -> FastAPI:
     @app.get("/v1/limits", tags=["service"], summary="The limits this server enforces")
     async def limits():
         keys = ("max_upload_bytes", "max_clip_seconds", "max_analyze_seconds", "max_text_chars",
-                "max_transcript_chars", "max_steps", "max_iterations", "max_candidates", "max_flow_candidates",
-                "max_voices", "min_speed",
+                "max_transcript_chars", "max_steps", "max_iterations", "max_candidates", "max_voices", "min_speed",
                 "max_speed", "max_queue", "workers", "request_timeout_s")
         return JSONResponse({k: getattr(config, k) for k in keys} | {"formats": available_formats()})
 

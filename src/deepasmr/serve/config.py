@@ -54,7 +54,6 @@ class ServeConfig:
     max_steps: int = 64  # flow ODE steps a request may ask for
     max_iterations: int = 3  # refinement passes a request may ask for
     max_candidates: int = 16  # LM token samples per sentence a request may ask for (LM time grows with them)
-    max_flow_candidates: int = 8  # decoder samples per sentence a request may ask for (decoder time x that)
     max_voices: int = 1_000  # registered voices kept on disk
     min_speed: float = 0.25  # OpenAI's range
     max_speed: float = 4.0
@@ -73,8 +72,7 @@ class ServeConfig:
         if not (0 <= self.port <= 65535):
             problems.append(f"port {self.port} is not in 0..65535")
         for name in ("max_upload_bytes", "max_text_chars", "max_transcript_chars", "max_steps", "max_iterations",
-                     "max_candidates", "max_flow_candidates", "max_voices", "workers", "max_queue",
-                     "retry_after_min_s"):
+                     "max_candidates", "max_voices", "workers", "max_queue", "retry_after_min_s"):
             if int(getattr(self, name)) < 1:
                 problems.append(f"{name} must be at least 1, not {getattr(self, name)}")
         if min(self.max_clip_seconds, self.max_analyze_seconds, self.request_timeout_s) <= 0:

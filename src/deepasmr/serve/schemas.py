@@ -41,9 +41,6 @@ class SpeechRequest(BaseModel):
                                    "to the text is spoken (default: the server's, 8; 1 is fastest).")
     phone_guidance: float | None = Field(None, ge=0, description="How hard the flow decoder is pulled towards the "
                                          "text's phones (default: the model's; 0 saves a third of its time).")
-    flow_candidates: int | None = Field(None, description="Decoder samples per sentence; the one that reads closest "
-                                        "to the text is vocoded (default: the server's, 1; K costs K times the "
-                                        "decoder's time).")
     lang: Literal["en", "zh"] | None = Field(None, description="Text language (default: detected).")
 
     @property

@@ -38,9 +38,6 @@ def _check(st, req: SpeechRequest) -> None:
         raise ApiError(400, f"steps: {req.steps} is outside 1..{cfg.max_steps}", param="steps")
     if req.candidates is not None and not (1 <= req.candidates <= cfg.max_candidates):
         raise ApiError(400, f"candidates: {req.candidates} is outside 1..{cfg.max_candidates}", param="candidates")
-    if req.flow_candidates is not None and not (1 <= req.flow_candidates <= cfg.max_flow_candidates):
-        raise ApiError(400, f"flow_candidates: {req.flow_candidates} is outside 1..{cfg.max_flow_candidates}",
-                       param="flow_candidates")
     if not (1 <= req.iterations <= cfg.max_iterations):
         raise ApiError(400, f"iterations: {req.iterations} is outside 1..{cfg.max_iterations}", param="iterations")
     check_format(req.response_format)
@@ -48,8 +45,7 @@ def _check(st, req: SpeechRequest) -> None:
 
 def _synthesize(st, req: SpeechRequest, voice: VoiceRef) -> tuple[bytes, str, int, dict]:
     start = time.perf_counter()
-    changes = {"candidates": req.candidates, "phone_cfg_strength": req.phone_guidance,
-               "flow_candidates": req.flow_candidates}
+    changes = {"candidates": req.candidates, "phone_cfg_strength": req.phone_guidance}
     engine = st.engine.with_config(**{k: v for k, v in changes.items() if v is not None})
     phone_guidance = engine.config.phone_cfg_strength
     if phone_guidance is None:
@@ -64,7 +60,6 @@ def _synthesize(st, req: SpeechRequest, voice: VoiceRef) -> tuple[bytes, str, in
     headers = {"X-Sample-Rate": str(sr), "X-DeepASMR-Task": result.task,
                "X-DeepASMR-Candidates": str(engine.config.candidates),
                "X-DeepASMR-Phone-Guidance": f"{phone_guidance:g}",
-               "X-DeepASMR-Flow-Candidates": str(engine.config.flow_candidates),
                "X-DeepASMR-Seconds": f"{wav.size / result.sample_rate:.3f}",
                "X-DeepASMR-Compute-Seconds": f"{took:.3f}",
                "Content-Disposition": f'inline; filename="speech.{req.response_format}"'}

@@ -170,7 +170,6 @@ async function speak() {
     if ($("steps").value !== "") request.steps = parseInt($("steps").value, 10);
     if ($("candidates").value !== "") request.candidates = parseInt($("candidates").value, 10);
     if ($("phone-guidance").value !== "") request.phone_guidance = parseFloat($("phone-guidance").value);
-    if ($("flow-candidates").value !== "") request.flow_candidates = parseInt($("flow-candidates").value, 10);
     setStatus("speaking…");
     const started = performance.now();
     const response = await api("/v1/audio/speech", {
@@ -184,8 +183,7 @@ async function speak() {
     $("result-info").textContent = `${response.headers.get("X-DeepASMR-Task") || ""} · ` +
       `${response.headers.get("X-DeepASMR-Seconds") || "?"} s of audio in ` +
       `${((performance.now() - started) / 1000).toFixed(1)} s · ${(blob.size / 1024).toFixed(1)} KiB · ` +
-      `phone guidance ${response.headers.get("X-DeepASMR-Phone-Guidance") || "?"} · ` +
-      `decoder samples ${response.headers.get("X-DeepASMR-Flow-Candidates") || "?"}`;
+      `phone guidance ${response.headers.get("X-DeepASMR-Phone-Guidance") || "?"}`;
     $("result").hidden = false;
     setStatus("drawing spectrograms…");
     const form = new FormData();
