@@ -45,3 +45,46 @@ def test_nothing_to_compare_is_a_clear_error(tiny_corpus, tmp_path, capsys):
         main(["--testset", str(testset), "--audio-root", str(tiny_corpus.parent), "--a", str(tmp_path / "no"),
               "--b", str(tmp_path / "no")])
     assert stop.value.code == 2 and "no entry" in capsys.readouterr().err
+
+
+def _report(path, task, transcripts, references):
+    """An eval.json of one task whose utterances were scored by the real word counter (deepasmr.eval.asr)."""
+    from deepasmr.eval.asr import utterance_errors
+
+    utterances = [{"key": str(k), "generated_metrics": utterance_errors(ref, hyp, "en")}
+                  for k, (ref, hyp) in enumerate(zip(references, transcripts, strict=True))]
+    path.write_text(json.dumps([{"task": task, "unit": "word", "utterances": utterances}]), encoding="utf-8")
+    return str(path)
+
+
+def test_paired_errors_pool_each_systems_words_and_bound_the_gap(tmp_path):
+    from deepasmr.eval.paired import paired_errors
+
+    refs = ["the quiet garden was full of yellow flowers", "a small bird sang in the old tree",
+            "night came softly over the hills", "close your eyes and listen to the rain"] * 3
+    clean = _report(tmp_path / "a.json", "EN_N2A", refs, refs)
+    garbled = [r.replace("the", "a").replace("flowers", "flour") for r in refs]
+    worse = _report(tmp_path / "b.json", "EN_N2A", garbled, refs)
+    report = paired_errors(clean, worse)
+    words = sum(len(r.split()) for r in refs)
+    errors = sum(x != y for g, r in zip(garbled, refs, strict=True)
+                 for x, y in zip(g.split(), r.split(), strict=True))  # substitutions only: same word counts
+    gap = report["capped"]
+    assert report["n"] == 12 and report["unit"] == "word" and "phone" not in report  # no phone reader scored
+    assert gap["a"] == 0 and gap["b"] == pytest.approx(errors / words) and gap["b_minus_a"] == pytest.approx(gap["b"])
+    low, high = gap["ci95"]
+    assert 0 < low <= gap["b_minus_a"] <= high and gap["b_more"] == 1.0 and gap["b_fewer"] == 0.0
+    same = paired_errors(worse, worse)["capped"]
+    assert same["b_minus_a"] == 0 and same["ci95"] == [0.0, 0.0]
+    with pytest.raises(ValueError, match="has no task ZH_N2A"):
+        paired_errors(clean, worse, task="ZH_N2A")
+
+
+def test_paired_errors_from_the_command_line(tmp_path, capsys):
+    refs = ["the little boat drifted slowly across the lake"] * 4
+    a = _report(tmp_path / "a.json", "EN_N2N", refs, refs)
+    assert main(["--eval-a", a, "--eval-b", a]) == 0
+    assert json.loads(capsys.readouterr().out)["capped"]["b_minus_a"] == 0
+    with pytest.raises(SystemExit) as stop:
+        main(["--eval-a", a])  # half of a pair
+    assert stop.value.code == 2 and "give either" in capsys.readouterr().err

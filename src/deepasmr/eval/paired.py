@@ -3,13 +3,18 @@ B - A with a bootstrap 95 % interval. With a handful of speakers the two means a
 ablation's gap is real; pairing removes the entry-to-entry spread that both systems share.
 
     python -m deepasmr.eval.paired --testset T.json --audio-root corpus/v2 --a runs/x/EN_N2A --b runs/y/EN_N2A
+    python -m deepasmr.eval.paired --eval-a runs/x/eval.json --eval-b runs/y/eval.json [--task EN_N2A]
 
-Only entries both systems produced and the embedder can read are compared (the others are listed).
+The second form pairs the word (or character) and phone errors two `deepasmr eval`/`eval-model` reports scored:
+the pooled rate of each (capped errors / reference length over the set, as the reports give it) and B - A, with
+the entries resampled. Only entries both systems produced and could be scored are compared (the others are
+listed).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import numpy as np
@@ -37,9 +42,7 @@ def paired_sim(testset: str, audio_root: str, a: str, b: str, seed: int = 0) -> 
     if not rows:
         raise ValueError(f"no entry of {testset} could be compared between {a} and {b}")
     diff = np.array([sb - sa for _, sa, sb in rows])
-    rng = np.random.default_rng(seed)
-    means = diff[rng.integers(0, len(diff), (RESAMPLES, len(diff)))].mean(axis=1)
-    low, high = np.percentile(means, INTERVAL)
+    low, high = _bootstrap(diff, lambda d: d.mean(axis=-1), seed)
     return {"testset": testset, "a": a, "b": b, "n": len(rows),
             "sim_a": float(np.mean([r[1] for r in rows])), "sim_b": float(np.mean([r[2] for r in rows])),
             "mean_b_minus_a": float(diff.mean()), "ci95": [float(low), float(high)],
@@ -47,19 +50,78 @@ def paired_sim(testset: str, audio_root: str, a: str, b: str, seed: int = 0) -> 
             "per_entry": {k: {"a": sa, "b": sb} for k, sa, sb in rows}}
 
 
+def _bootstrap(values: np.ndarray, statistic, seed: int) -> list[float]:
+    """95 % interval of statistic(rows) over RESAMPLES resamples of the rows of `values` (entries, ...)."""
+    picks = np.random.default_rng(seed).integers(0, len(values), (RESAMPLES, len(values)))
+    return [float(x) for x in np.percentile(statistic(values[picks]), INTERVAL)]
+
+
+# Per error measure of a report's utterance metrics: (errors, reference length).
+ERROR_FIELDS = {"capped": ("errors_capped", "n_ref"), "phone": ("phone_errors", "n_ref_phones")}
+
+
+def _scored(report_path: str, task: str | None) -> tuple[dict, dict]:
+    reports = json.loads(Path(report_path).read_text(encoding="utf-8"))
+    tasks = [r["task"] for r in reports]
+    if task is None and len(reports) != 1:
+        raise ValueError(f"{report_path} holds tasks {tasks}: name one with --task")
+    chosen = next((r for r in reports if task in (None, r["task"])), None)
+    if chosen is None:
+        raise ValueError(f"{report_path} has no task {task} (it holds {tasks})")
+    return chosen, {u["key"]: u["generated_metrics"] for u in chosen["utterances"] if u.get("generated_metrics")}
+
+
+def paired_errors(eval_a: str, eval_b: str, task: str | None = None, seed: int = 0) -> dict:
+    """Per error measure both reports scored ("capped": word or character errors, the report's `unit`, capped at
+    the reference length; "phone": the phone reader's): the pooled rate of A and of B over their shared entries,
+    B - A (negative: B makes fewer errors), its bootstrap 95 % interval and the shares of entries where B erred
+    less and more."""
+    report, a = _scored(eval_a, task)
+    name = report["task"]
+    _, b = _scored(eval_b, name)
+    keys = sorted(set(a) & set(b), key=str)
+    if not keys:
+        raise ValueError(f"{eval_a} and {eval_b} share no scored entry of {name}")
+    out = {"task": name, "unit": report.get("unit"), "a": eval_a, "b": eval_b, "n": len(keys),
+           "unpaired": sorted(set(a) ^ set(b), key=str)}
+    for measure, (errors, length) in ERROR_FIELDS.items():
+        if not all(errors in a[k] and errors in b[k] for k in keys):
+            continue  # e.g. a report scored without a phone reader
+        rows = np.array([[float(a[k][errors]), float(b[k][errors]), float(a[k][length])] for k in keys])
+        if rows[:, 2].sum() == 0:
+            continue
+
+        def rate_gap(r):  # pooled over the (resampled) entries, as the reports pool them
+            return (r[..., 1].sum(-1) - r[..., 0].sum(-1)) / np.maximum(r[..., 2].sum(-1), 1)
+
+        total = rows[:, 2].sum()
+        out[measure] = {"a": float(rows[:, 0].sum() / total), "b": float(rows[:, 1].sum() / total),
+                        "b_minus_a": float(rate_gap(rows)), "ci95": _bootstrap(rows, rate_gap, seed),
+                        "b_fewer": float(np.mean(rows[:, 1] < rows[:, 0])),
+                        "b_more": float(np.mean(rows[:, 1] > rows[:, 0]))}
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     from deepasmr.eval.report import emit_json
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--testset", required=True)
-    ap.add_argument("--audio-root", required=True)
-    ap.add_argument("--a", required=True, help="folder of <key>.wav (system A)")
-    ap.add_argument("--b", required=True, help="folder of <key>.wav (system B)")
+    ap.add_argument("--testset", help="SIM: the test set both folders answer")
+    ap.add_argument("--audio-root", help="SIM: the folder the test set's audio paths start at")
+    ap.add_argument("--a", help="SIM: folder of <key>.wav (system A)")
+    ap.add_argument("--b", help="SIM: folder of <key>.wav (system B)")
+    ap.add_argument("--eval-a", help="errors: system A's eval.json (from deepasmr eval / eval-model)")
+    ap.add_argument("--eval-b", help="errors: system B's eval.json")
+    ap.add_argument("--task", help="errors: which task of the reports (needed when they hold several)")
     ap.add_argument("--json")
     args = ap.parse_args(argv)
+    sim = (args.testset, args.audio_root, args.a, args.b)
+    by_errors = args.eval_a is not None or args.eval_b is not None
+    if not (all(sim) and not by_errors or by_errors and args.eval_a and args.eval_b and not any(sim)):
+        ap.error("give either --testset --audio-root --a --b (SIM) or --eval-a --eval-b (errors)")
     try:
-        report = paired_sim(args.testset, args.audio_root, args.a, args.b)
-    except ValueError as err:
+        report = paired_sim(*sim) if args.eval_a is None else paired_errors(args.eval_a, args.eval_b, args.task)
+    except (ValueError, OSError, KeyError) as err:
         ap.exit(2, f"error: {err}\n")
     emit_json(report, args.json)
     return 0
