@@ -78,6 +78,9 @@ def test_paired_errors_pool_each_systems_words_and_bound_the_gap(tmp_path):
     assert same["b_minus_a"] == 0 and same["ci95"] == [0.0, 0.0]
     with pytest.raises(ValueError, match="has no task ZH_N2A"):
         paired_errors(clean, worse, task="ZH_N2A")
+    (tmp_path / "other.json").write_text(json.dumps({"task": "EN_N2A"}), encoding="utf-8")
+    with pytest.raises(ValueError, match="is not an eval.json report"):
+        paired_errors(clean, str(tmp_path / "other.json"))
 
 
 def test_paired_errors_from_the_command_line(tmp_path, capsys):

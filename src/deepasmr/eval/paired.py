@@ -62,6 +62,8 @@ ERROR_FIELDS = {"capped": ("errors_capped", "n_ref"), "phone": ("phone_errors", 
 
 def _scored(report_path: str, task: str | None) -> tuple[dict, dict]:
     reports = json.loads(Path(report_path).read_text(encoding="utf-8"))
+    if not isinstance(reports, list) or not all(isinstance(r, dict) and "task" in r for r in reports):
+        raise ValueError(f"{report_path} is not an eval.json report (a list of per-task results)")
     tasks = [r["task"] for r in reports]
     if task is None and len(reports) != 1:
         raise ValueError(f"{report_path} holds tasks {tasks}: name one with --task")
