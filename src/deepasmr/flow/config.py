@@ -102,8 +102,8 @@ class FlowConfig:
     # Phone guidance (a decoder told the phones only): v += w (v_cond - v_unphoned), where the unphoned branch
     # drops only the phones (training's phone_drop_prob shows it that input). 0 = off. It costs one more network
     # pass per guided step (three instead of two). models/tiny at 2: English N2A test WER 1.77x -> 1.53x its ground
-    # truth's, phone error down in 6 of 8 tasks, Mandarin whisper timbre up, English timbre within -0.006
-    # (docs/measurements.md, session 23).
+    # truth's at seed 0 (-4.9 and -2.6 points at seeds 1 and 2), phone error down in 6 of 8 tasks, Mandarin
+    # whisper timbre up, English timbre within -0.006 (docs/measurements.md, sessions 23-24).
     phone_cfg_strength: float = 0.0
     # Sway sampling (F5-TTS): t' = t + s (cos(pi t / 2) - 1 + t). s = -1 is the cosine schedule
     # t' = 1 - cos(pi t / 2) of CosyVoice: small steps near the noise end, where the path bends.

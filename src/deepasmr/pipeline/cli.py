@@ -90,7 +90,7 @@ def _batch(args: argparse.Namespace) -> int:
 def _speak(args: argparse.Namespace) -> int:
     from deepasmr.audio import load_audio
     from deepasmr.errors import DeepASMRError
-    from deepasmr.pipeline.config import DEFAULT_SPEAK, speak_config
+    from deepasmr.pipeline.config import DEFAULT_SPEAK
     from deepasmr.pipeline.engine import DeepASMR
     from deepasmr.pipeline.text import check_text
 
@@ -105,8 +105,7 @@ def _speak(args: argparse.Namespace) -> int:
     # Fail fast on the user's inputs, before loading any model.
     check_text(args.text, args.lang, DEFAULT_SPEAK)
     load_audio(args.voice)
-    model = DeepASMR.load(args.model, speak_config(args.precision, candidates=args.candidates,
-                                                   phone_cfg_strength=args.phone_guidance))
+    model = DeepASMR.load(args.model, _speak_config(args))
     result = model.speak_detailed(args.text, args.voice, args.style, prompt_text=args.prompt_text,
                                   prompt_style=args.prompt_style, lang=args.lang, seed=args.seed,
                                   steps=args.steps, iterations=args.iterations)
@@ -118,7 +117,6 @@ def _convert(args: argparse.Namespace) -> int:
     from deepasmr.audio import load_audio
     from deepasmr.errors import TextError
     from deepasmr.frontend import LANGUAGES
-    from deepasmr.pipeline.config import speak_config
     from deepasmr.pipeline.convert import convert
     from deepasmr.pipeline.engine import DeepASMR
 
@@ -129,12 +127,18 @@ def _convert(args: argparse.Namespace) -> int:
     load_audio(args.input)
     if args.voice:
         load_audio(args.voice)
-    model = DeepASMR.load(args.model, speak_config(args.precision, candidates=args.candidates,
-                                                   phone_cfg_strength=args.phone_guidance))
+    model = DeepASMR.load(args.model, _speak_config(args))
     result = convert(model, args.input, args.style, voice=args.voice, lang=args.lang, words=args.words,
                      prompt_style=args.prompt_style, seed=args.seed, steps=args.steps, iterations=args.iterations)
     _print(_write(out, result, args.plot))
     return 0
+
+
+def _speak_config(args: argparse.Namespace):
+    """The pipeline's settings from the options speak and convert share."""
+    from deepasmr.pipeline.config import speak_config
+
+    return speak_config(args.precision, candidates=args.candidates, phone_cfg_strength=args.phone_guidance)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
