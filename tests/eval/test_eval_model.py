@@ -90,3 +90,32 @@ def test_bundle_record_says_how_its_figures_were_made(n2a_testset, tiny_corpus, 
     run_json.write_text(run_json.read_text().replace('"seed": 3', '"seed": 4'))
     refused = subprocess.run(script, cwd=repo, capture_output=True, text=True)
     assert refused.returncode != 0 and "different settings" in refused.stderr
+
+
+def test_several_seeds_give_a_run_each_and_their_spread(n2a_testset, tiny_corpus, bundle_dir, tmp_path,
+                                                        capsys):
+    """--seed 0 1: one scored run per seed in seed<S>/, and seeds.json whose mean is the mean of those runs'
+    own reports. A seed's run in the series is the run that seed gives alone."""
+    import numpy as np
+    import soundfile as sf
+
+    out = tmp_path / "series"
+    assert main(["eval-model", "--testset", str(n2a_testset), "--audio-root", str(tiny_corpus.parent), "--out",
+                 str(out), "--model", str(bundle_dir), "--limit", "2", "--workers", "1", "--seed", "0", "1"]) == 0
+    summary = json.loads((out / "seeds.json").read_text())
+    reports = {s: json.loads((out / f"seed{s}" / "eval.json").read_text())[0] for s in (0, 1)}
+    assert [e["task"] for e in summary] == ["EN_N2A"] and summary[0]["seeds"] == [0, 1]
+    for key in ("r_uv_global", "sim_to_ground_truth", "error_rate_capped"):
+        values = [reports[s]["systems"]["generated"][key] for s in (0, 1)]
+        spread = summary[0]["generated"][key]
+        assert spread["per_seed"] == pytest.approx(values) and spread["mean"] == pytest.approx(np.mean(values))
+        assert summary[0]["ground_truth"][key] == pytest.approx(reports[0]["systems"]["ground_truth"][key])
+    wavs = {s: sorted((out / f"seed{s}" / "EN_N2A").glob("*.wav")) for s in (0, 1)}
+    assert len(wavs[0]) == len(wavs[1]) == 2
+    assert np.abs(sf.read(wavs[0][0])[0] - sf.read(wavs[1][0])[0]).max() > 1e-2  # the seed draws anew
+    assert "over seeds" in capsys.readouterr().out and (out / "seeds.png").stat().st_size > 0
+
+    alone = tmp_path / "alone"
+    assert _run(n2a_testset, tiny_corpus, bundle_dir, alone, "--seed", "1") == 0
+    for wav in wavs[1]:  # the same audio up to float rounding (here at most 1 step of 16-bit PCM)
+        assert np.allclose(sf.read(wav)[0], sf.read(alone / "EN_N2A" / wav.name)[0], rtol=0, atol=1e-4)

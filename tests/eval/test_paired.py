@@ -47,12 +47,15 @@ def test_nothing_to_compare_is_a_clear_error(tiny_corpus, tmp_path, capsys):
     assert stop.value.code == 2 and "no entry" in capsys.readouterr().err
 
 
-def _report(path, task, transcripts, references):
-    """An eval.json of one task whose utterances were scored by the real word counter (deepasmr.eval.asr)."""
+def _report(path, task, transcripts, references, sims=None):
+    """An eval.json of one task whose utterances were scored by the real word counter (deepasmr.eval.asr), with
+    SIM to the ground truth when `sims` gives it per utterance."""
     from deepasmr.eval.asr import utterance_errors
 
     utterances = [{"key": str(k), "generated_metrics": utterance_errors(ref, hyp, "en")}
                   for k, (ref, hyp) in enumerate(zip(references, transcripts, strict=True))]
+    for utterance, sim in zip(utterances, sims or [], strict=False):
+        utterance["generated_metrics"]["sim_to_ground_truth"] = sim
     path.write_text(json.dumps([{"task": task, "unit": "word", "utterances": utterances}]), encoding="utf-8")
     return str(path)
 
@@ -83,11 +86,33 @@ def test_paired_errors_pool_each_systems_words_and_bound_the_gap(tmp_path):
         paired_errors(clean, str(tmp_path / "other.json"))
 
 
+def test_paired_reports_pool_each_sides_seeds(tmp_path):
+    """A side given a report per seed: an entry's errors add up over its seeds and its SIM is their mean. A at two
+    seeds (one clean, one garbled) against B garbled at one: A's rate is half of B's, and B's SIM gap is the
+    seeds' mean gap."""
+    from deepasmr.eval.paired import paired_errors
+
+    refs = ["the quiet garden was full of yellow flowers", "a small bird sang in the old tree"] * 4
+    garbled = [r.replace("the", "a") for r in refs]
+    clean = _report(tmp_path / "a0.json", "EN_N2A", refs, refs, sims=[0.9] * 8)
+    worse = _report(tmp_path / "a1.json", "EN_N2A", garbled, refs, sims=[0.7] * 8)
+    b = _report(tmp_path / "b.json", "EN_N2A", garbled, refs, sims=[0.75] * 8)
+    report = paired_errors([clean, worse], b)
+    gap = report["capped"]
+    assert report["n"] == 8 and report["a"] == [clean, worse] and gap["b"] > 0
+    assert gap["a"] == pytest.approx(gap["b"] / 2) and gap["b_minus_a"] == pytest.approx(gap["b"] / 2)
+    assert report["sim"]["a"] == pytest.approx(0.8) and report["sim"]["b_minus_a"] == pytest.approx(-0.05)
+    assert report["sim"]["ci95"] == pytest.approx([-0.05, -0.05]) and report["sim"]["b_higher"] == 0.0
+    assert "sim" not in paired_errors(_report(tmp_path / "nosim.json", "EN_N2A", refs, refs), b)
+
+
 def test_paired_errors_from_the_command_line(tmp_path, capsys):
     refs = ["the little boat drifted slowly across the lake"] * 4
     a = _report(tmp_path / "a.json", "EN_N2N", refs, refs)
     assert main(["--eval-a", a, "--eval-b", a]) == 0
     assert json.loads(capsys.readouterr().out)["capped"]["b_minus_a"] == 0
+    assert main(["--eval-a", a, a, "--eval-b", a]) == 0  # a report per seed
+    assert json.loads(capsys.readouterr().out)["a"] == [a, a]
     with pytest.raises(SystemExit) as stop:
         main(["--eval-a", a])  # half of a pair
     assert stop.value.code == 2 and "give either" in capsys.readouterr().err

@@ -73,11 +73,14 @@ def add_commands(subparsers) -> None:
         "eval-model",
         help="synthesise a model's outputs for test sets in the paper's JSON format, then score them",
         description="For each test set: <out>/<task>/<key>.wav from the model (resumable), then the same "
-        "scores as `deepasmr eval`, beside the ground truth's own; writes <out>/eval.{json,md,png}.",
+        "scores as `deepasmr eval`, beside the ground truth's own; writes <out>/eval.{json,md,png}. Several "
+        "--seed values: that per seed in <out>/seed<S>/, and the spread over seeds in <out>/seeds.{json,md,png}.",
     )
     _add_run_arguments(m)
     m.add_argument("--model", default=None, help="model bundle (default: the embedded models/tiny)")
-    m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--seed", type=int, nargs="+", default=[0], metavar="S",
+                   help="seed(s); several: one run per seed in <out>/seed<S>/, then <out>/seeds.{json,md,png} with "
+                   "each metric's mean and spread over the seeds")
     m.add_argument("--force", action="store_true", help="regenerate outputs another run (model, settings or "
                    "selection) left in --out; without it such a folder is an error")
     m.add_argument("--steps", type=int, default=None, help="flow ODE steps (default: the model's)")
@@ -228,9 +231,9 @@ def _run_name(testset: str) -> str:
     return f"{_language_of(testset).upper()}_{task_name(testset)}"
 
 
-def _score_runs(runs: list[tuple], args: argparse.Namespace, out) -> None:
+def _score_runs(runs: list[tuple], args: argparse.Namespace, out) -> list[dict]:
     """Score each (test set, generated folder) over the entries generated (the `limit` spread), beside the ground
-    truth's own figures, then write <out>/eval.{json,md,png} and print the table."""
+    truth's own figures, then write <out>/eval.{json,md,png}, print the table and return the results."""
     from deepasmr.eval.report import render_markdown, write_report
     from deepasmr.eval.synthesize import subset_testset
     from deepasmr.eval.testset import EvalConfig, evaluate_testset
@@ -245,6 +248,7 @@ def _score_runs(runs: list[tuple], args: argparse.Namespace, out) -> None:
         paths = write_report(results, out)
         print(render_markdown(results))
         print(f"wrote {', '.join(str(p) for p in paths.values())}")
+    return results
 
 
 def cmd_eval_model(args: argparse.Namespace) -> int:
@@ -255,6 +259,7 @@ def cmd_eval_model(args: argparse.Namespace) -> int:
 
     from deepasmr.atomic import write_text_atomic
     from deepasmr.errors import DataError
+    from deepasmr.eval.seeds import seed_folder, write_seed_report
     from deepasmr.eval.synthesize import RunConfig, synthesize_testset
     from deepasmr.pipeline import DeepASMR
     from deepasmr.pipeline.config import RouteOptions, speak_config
@@ -272,21 +277,28 @@ def cmd_eval_model(args: argparse.Namespace) -> int:
             raise DataError("--selection fixed needs --fixed-prompt WAV and --fixed-prompt-text")
         fixed = (args.fixed_prompt, args.fixed_prompt_text)
     route = RouteOptions(mode=args.selection, pools=pools, fixed_prompt=fixed)
-    run = RunConfig(seed=args.seed, steps=args.steps, iterations=args.iterations, limit=args.limit,
-                    use_prompt_text=not args.no_prompt_text)
     model = DeepASMR.load(args.model, speak_config(args.precision, max_prompt_seconds=args.max_prompt_seconds,
                                                    temperature=args.temperature, top_k=args.top_k,
                                                    top_p=args.top_p, candidates=args.candidates,
                                                    phone_cfg_strength=args.phone_guidance))
-    out = Path(args.out)
-    runs, logs = [], []
-    for testset in args.testset:
-        gen = out / _run_name(testset)
-        logs.append(synthesize_testset(model, testset, args.audio_root, gen, run, route, force=args.force))
-        runs.append((testset, gen))
-    write_text_atomic(out / "synthesis_logs.json", json.dumps(logs, indent=1, ensure_ascii=False))
-    if not args.no_score:
-        _score_runs(runs, args, out)
+    seeds = list(dict.fromkeys(args.seed))
+    per_seed = {}
+    for seed in seeds:
+        out = Path(args.out) if len(seeds) == 1 else seed_folder(args.out, seed)
+        run = RunConfig(seed=seed, steps=args.steps, iterations=args.iterations, limit=args.limit,
+                        use_prompt_text=not args.no_prompt_text)
+        runs, logs = [], []
+        for testset in args.testset:
+            gen = out / _run_name(testset)
+            logs.append(synthesize_testset(model, testset, args.audio_root, gen, run, route, force=args.force))
+            runs.append((testset, gen))
+        write_text_atomic(out / "synthesis_logs.json", json.dumps(logs, indent=1, ensure_ascii=False))
+        if not args.no_score:
+            per_seed[seed] = _score_runs(runs, args, out)
+    if len(seeds) > 1 and per_seed:
+        paths = write_seed_report(per_seed, args.out)
+        print(paths["md"].read_text(encoding="utf-8"))
+        print(f"wrote {', '.join(str(p) for p in paths.values())}")
     return 0
 
 

@@ -4,11 +4,13 @@ ablation's gap is real; pairing removes the entry-to-entry spread that both syst
 
     python -m deepasmr.eval.paired --testset T.json --audio-root corpus/v2 --a runs/x/EN_N2A --b runs/y/EN_N2A
     python -m deepasmr.eval.paired --eval-a runs/x/eval.json --eval-b runs/y/eval.json [--task EN_N2A]
+    python -m deepasmr.eval.paired --eval-a runs/x/seed*/eval.json --eval-b runs/y/seed*/eval.json
 
-The second form pairs the word (or character) and phone errors two `deepasmr eval`/`eval-model` reports scored:
-the pooled rate of each (capped errors / reference length over the set, as the reports give it) and B - A, with
-the entries resampled. Only entries both systems produced and could be scored are compared (the others are
-listed).
+The second form pairs the word (or character) and phone errors and the SIM that `deepasmr eval`/`eval-model`
+reports scored: the pooled rate of each (capped errors / reference length over the set, as the reports give it)
+and B - A, with the entries resampled. Each side may be a report per seed (eval-model --seed 0 1 2), so that a
+comparison is not one draw's. Only entries both systems produced and could be scored are compared (the others
+are listed).
 """
 
 from __future__ import annotations
@@ -73,34 +75,53 @@ def _scored(report_path: str, task: str | None) -> tuple[dict, dict]:
     return chosen, {u["key"]: u["generated_metrics"] for u in chosen["utterances"] if u.get("generated_metrics")}
 
 
-def paired_errors(eval_a: str, eval_b: str, task: str | None = None, seed: int = 0) -> dict:
-    """Per error measure both reports scored ("capped": word or character errors, the report's `unit`, capped at
+def _sum_over_runs(runs: list[dict], keys: list, field: str) -> np.ndarray:
+    return np.array([sum(float(run[k][field]) for run in runs) for k in keys])
+
+
+def paired_errors(eval_a: str | list[str], eval_b: str | list[str], task: str | None = None, seed: int = 0) -> dict:
+    """Per error measure the reports scored ("capped": word or character errors, the report's `unit`, capped at
     the reference length; "phone": the phone reader's): the pooled rate of A and of B over their shared entries,
     B - A (negative: B makes fewer errors), its bootstrap 95 % interval and the shares of entries where B erred
-    less and more."""
-    report, a = _scored(eval_a, task)
+    less and more; "sim": the mean SIM to the ground truth of each, B - A and its interval.
+
+    Each side may be several reports (one per seed): an entry's errors then add up over that side's seeds and
+    its SIM is their mean, so the entries are still what the bootstrap resamples."""
+    paths_a = [eval_a] if isinstance(eval_a, str) else list(eval_a)
+    paths_b = [eval_b] if isinstance(eval_b, str) else list(eval_b)
+    report, first = _scored(paths_a[0], task)
     name = report["task"]
-    _, b = _scored(eval_b, name)
-    keys = sorted(set(a) & set(b), key=str)
+    runs_a = [first] + [_scored(p, name)[1] for p in paths_a[1:]]
+    runs_b = [_scored(p, name)[1] for p in paths_b]
+    in_a, in_b = (set.intersection(*(set(r) for r in runs)) for runs in (runs_a, runs_b))
+    keys = sorted(in_a & in_b, key=str)
     if not keys:
-        raise ValueError(f"{eval_a} and {eval_b} share no scored entry of {name}")
-    out = {"task": name, "unit": report.get("unit"), "a": eval_a, "b": eval_b, "n": len(keys),
-           "unpaired": sorted(set(a) ^ set(b), key=str)}
+        raise ValueError(f"{paths_a} and {paths_b} share no scored entry of {name}")
+    out = {"task": name, "unit": report.get("unit"), "a": paths_a, "b": paths_b, "n": len(keys),
+           "unpaired": sorted(in_a ^ in_b, key=str)}
+    runs = runs_a + runs_b
     for measure, (errors, length) in ERROR_FIELDS.items():
-        if not all(errors in a[k] and errors in b[k] for k in keys):
+        if not all(errors in run[k] for run in runs for k in keys):
             continue  # e.g. a report scored without a phone reader
-        rows = np.array([[float(a[k][errors]), float(b[k][errors]), float(a[k][length])] for k in keys])
-        if rows[:, 2].sum() == 0:
+        # Per entry: A's errors, A's reference length, B's errors, B's length (each summed over its seeds).
+        rows = np.stack([_sum_over_runs(side, keys, field) for side in (runs_a, runs_b) for field in (errors, length)],
+                        axis=1)
+        if rows[:, 1].sum() == 0:
             continue
 
-        def rate_gap(r):  # pooled over the (resampled) entries, as the reports pool them
-            return (r[..., 1].sum(-1) - r[..., 0].sum(-1)) / np.maximum(r[..., 2].sum(-1), 1)
+        def pooled(r, side):  # errors / reference length over the (resampled) entries, as the reports pool them
+            return r[..., 2 * side].sum(-1) / np.maximum(r[..., 2 * side + 1].sum(-1), 1)
 
-        total = rows[:, 2].sum()
-        out[measure] = {"a": float(rows[:, 0].sum() / total), "b": float(rows[:, 1].sum() / total),
-                        "b_minus_a": float(rate_gap(rows)), "ci95": _bootstrap(rows, rate_gap, seed),
-                        "b_fewer": float(np.mean(rows[:, 1] < rows[:, 0])),
-                        "b_more": float(np.mean(rows[:, 1] > rows[:, 0]))}
+        a_rate, b_rate = rows[:, 0] / np.maximum(rows[:, 1], 1), rows[:, 2] / np.maximum(rows[:, 3], 1)
+        out[measure] = {"a": float(pooled(rows, 0)), "b": float(pooled(rows, 1)),
+                        "b_minus_a": float(pooled(rows, 1) - pooled(rows, 0)),
+                        "ci95": _bootstrap(rows, lambda r: pooled(r, 1) - pooled(r, 0), seed),
+                        "b_fewer": float(np.mean(b_rate < a_rate)), "b_more": float(np.mean(b_rate > a_rate))}
+    if all("sim_to_ground_truth" in run[k] for run in runs for k in keys):
+        sim_a, sim_b = (_sum_over_runs(side, keys, "sim_to_ground_truth") / len(side) for side in (runs_a, runs_b))
+        diff = sim_b - sim_a
+        out["sim"] = {"a": float(sim_a.mean()), "b": float(sim_b.mean()), "b_minus_a": float(diff.mean()),
+                      "ci95": _bootstrap(diff, lambda d: d.mean(axis=-1), seed), "b_higher": float(np.mean(diff > 0))}
     return out
 
 
@@ -112,8 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--audio-root", help="SIM: the folder the test set's audio paths start at")
     ap.add_argument("--a", help="SIM: folder of <key>.wav (system A)")
     ap.add_argument("--b", help="SIM: folder of <key>.wav (system B)")
-    ap.add_argument("--eval-a", help="errors: system A's eval.json (from deepasmr eval / eval-model)")
-    ap.add_argument("--eval-b", help="errors: system B's eval.json")
+    ap.add_argument("--eval-a", nargs="+", help="errors: system A's eval.json (from deepasmr eval / eval-model); "
+                    "several: one per seed (e.g. A/seed*/eval.json)")
+    ap.add_argument("--eval-b", nargs="+", help="errors: system B's eval.json, one or one per seed")
     ap.add_argument("--task", help="errors: which task of the reports (needed when they hold several)")
     ap.add_argument("--json")
     args = ap.parse_args(argv)
