@@ -35,6 +35,11 @@ def test_paired_sim_tells_the_own_speaker_from_a_stranger(tiny_corpus, tmp_path)
     assert low <= report["mean_b_minus_a"] <= high < 0 and report["b_wins"] == 0.0
     same = paired_sim(str(testset), str(root), str(own), str(own))
     assert same["mean_b_minus_a"] == 0.0 and same["ci95"] == [0.0, 0.0]
+    (own / f"{entries[1]['key']}.wav").unlink()
+    (stranger / f"{entries[1]['key']}.wav").unlink()  # made by neither: counted, not listed as skipped
+    fewer = paired_sim(str(testset), str(root), str(own), str(stranger))
+    assert fewer["n"] == len(entries) - 2 and list(fewer["skipped"]) == [entries[0]["key"]]
+    assert fewer["n_absent_from_both"] == 1 and report["n_absent_from_both"] == 0
 
 
 def test_nothing_to_compare_is_a_clear_error(tiny_corpus, tmp_path, capsys):

@@ -31,9 +31,12 @@ def paired_sim(testset: str, audio_root: str, a: str, b: str, seed: int = 0) -> 
     from deepasmr.eval.testset import load_testset
     from deepasmr.speaker.embedding import cosine, embed_file
 
-    rows, skipped = [], {}
+    rows, skipped, absent = [], {}, 0
     for entry in load_testset(testset):
         key = str(entry["key"])
+        if not any((Path(folder) / f"{key}.wav").is_file() for folder in (a, b)):
+            absent += 1  # neither system made it (e.g. both ran with --limit): nothing to report per entry
+            continue
         try:
             truth = embed_file(Path(audio_root) / entry["ground_truth"])
             sims = [cosine(embed_file(Path(folder) / f"{key}.wav"), truth) for folder in (a, b)]
@@ -48,7 +51,7 @@ def paired_sim(testset: str, audio_root: str, a: str, b: str, seed: int = 0) -> 
     return {"testset": testset, "a": a, "b": b, "n": len(rows),
             "sim_a": float(np.mean([r[1] for r in rows])), "sim_b": float(np.mean([r[2] for r in rows])),
             "mean_b_minus_a": float(diff.mean()), "ci95": [float(low), float(high)],
-            "b_wins": float(np.mean(diff > 0)), "skipped": skipped,
+            "b_wins": float(np.mean(diff > 0)), "skipped": skipped, "n_absent_from_both": absent,
             "per_entry": {k: {"a": sa, "b": sb} for k, sa, sb in rows}}
 
 
