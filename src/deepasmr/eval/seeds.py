@@ -20,9 +20,13 @@ METRICS = (
     ("r_uv_global", "R_UV global", True),
     ("sim_to_ground_truth", "SIM→GT", False),
     ("sim_to_prompt", "SIM→prompt", False),
+    ("pitch_off_gt", "F0 off GT", True),  # normal output only (None for whispers, then left out)
     ("error_rate_capped", "{unit} capped", True),
     ("phone_error_rate", "PER (tokenizer)", True),
 )
+
+
+PLOT_COLUMNS = 4  # tasks per row of seeds.png
 
 
 def seed_folder(out: str | os.PathLike, seed: int) -> Path:
@@ -100,8 +104,12 @@ def plot_seeds(summary: list[dict], out: str | os.PathLike, dpi: int = 110) -> P
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(summary), figsize=(5.0 * len(summary), 4.0), squeeze=False)
-    for ax, entry in zip(axes[0], summary, strict=True):
+    cols = min(PLOT_COLUMNS, len(summary))
+    rows = -(-len(summary) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(5.0 * cols, 4.0 * rows), squeeze=False)
+    for ax in axes.flat[len(summary):]:
+        ax.set_visible(False)
+    for ax, entry in zip(axes.flat, summary, strict=False):
         unit = "CER" if entry["unit"] == "char" else "WER"
         keys = [(k, t.format(unit=unit)) for k, t, _ in METRICS if entry["generated"][k] is not None]
         for i, (key, _) in enumerate(keys):
