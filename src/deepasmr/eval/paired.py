@@ -136,16 +136,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--audio-root", help="SIM: the folder the test set's audio paths start at")
     ap.add_argument("--a", help="SIM: folder of <key>.wav (system A)")
     ap.add_argument("--b", help="SIM: folder of <key>.wav (system B)")
-    ap.add_argument("--eval-a", nargs="+", help="errors: system A's eval.json (from deepasmr eval / eval-model); "
+    ap.add_argument("--eval-a", nargs="+", help="reports: system A's eval.json (from deepasmr eval / eval-model); "
                     "several: one per seed (e.g. A/seed*/eval.json)")
-    ap.add_argument("--eval-b", nargs="+", help="errors: system B's eval.json, one or one per seed")
-    ap.add_argument("--task", help="errors: which task of the reports (needed when they hold several)")
+    ap.add_argument("--eval-b", nargs="+", help="reports: system B's eval.json, one or one per seed")
+    ap.add_argument("--task", help="reports: which task of the reports (needed when they hold several)")
     ap.add_argument("--json")
     args = ap.parse_args(argv)
     sim = (args.testset, args.audio_root, args.a, args.b)
     by_errors = args.eval_a is not None or args.eval_b is not None
     if not (all(sim) and not by_errors or by_errors and args.eval_a and args.eval_b and not any(sim)):
-        ap.error("give either --testset --audio-root --a --b (SIM) or --eval-a --eval-b (errors)")
+        ap.error("give either --testset --audio-root --a --b (SIM from wavs) or --eval-a --eval-b (errors and SIM "
+                 "from reports)")
     try:
         report = paired_sim(*sim) if args.eval_a is None else paired_errors(args.eval_a, args.eval_b, args.task)
     except (ValueError, OSError, KeyError) as err:

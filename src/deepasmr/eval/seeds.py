@@ -24,8 +24,6 @@ METRICS = (
     ("error_rate_capped", "{unit} capped", True),
     ("phone_error_rate", "PER (tokenizer)", True),
 )
-
-
 PLOT_COLUMNS = 4  # tasks per row of seeds.png
 
 
