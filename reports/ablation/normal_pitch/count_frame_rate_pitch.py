@@ -5,6 +5,7 @@
 """
 import json
 import sys
+from pathlib import Path
 
 FRAME_RATE = 22050 / 256
 
@@ -15,7 +16,8 @@ def on_frame_rate(f0: float | None) -> bool:
 
 
 for system in ("generated", "ground_truth"):
-    rows = [u[system + "_metrics"] for path in sys.argv[1:] for r in json.load(open(path)) if r["task"].endswith("N")
+    rows = [u[system + "_metrics"] for path in sys.argv[1:]
+            for r in json.loads(Path(path).read_text()) if r["task"].endswith("N")
             for u in r["utterances"]]
     print(f"{system}: {sum(on_frame_rate(m['f0_median_hz']) for m in rows)} of {len(rows)} normal outputs on a "
           f"frame-rate multiple; {sum(m['r_uv'] > 0.5 for m in rows)} mostly unvoiced (R_UV > 50 %)")
