@@ -42,12 +42,7 @@ def _synthesize(self, mel, style=None):
     mask = gen.phase_mask(mel, None if style is None else [style] * mel.shape[0])
     if style != "normal" or state["f0"] is None or mask is None or mask.dim() != 2:
         return gen(mel, mask).clamp(-1.0, 1.0).cpu()
-    x = gen.norm_in(gen.embed(mel).transpose(1, 2)).transpose(1, 2)
-    for block in gen.blocks:
-        x = block(x)
-    h = gen.head(gen.norm_out(x.transpose(1, 2))).transpose(1, 2)
-    log_mag, phase = h.chunk(2, dim=1)
-    magnitude = torch.exp(log_mag).clamp(max=gen.cfg.max_magnitude)
+    magnitude, phase = gen.spectrum(mel)
     n_fft, hop, sr = gen.cfg.mel.n_fft, gen.cfg.mel.hop_length, gen.cfg.mel.sample_rate
     bins = torch.arange(phase.shape[1], dtype=phase.dtype) * sr / n_fft
     f0 = state["f0"]

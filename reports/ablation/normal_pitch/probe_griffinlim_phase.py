@@ -27,12 +27,7 @@ def stft(wav: torch.Tensor) -> torch.Tensor:
 
 @torch.no_grad()
 def vocode(mel: torch.Tensor, iterations: int) -> np.ndarray:
-    x = generator.norm_in(generator.embed(mel).transpose(1, 2)).transpose(1, 2)
-    for block in generator.blocks:
-        x = block(x)
-    h = generator.head(generator.norm_out(x.transpose(1, 2))).transpose(1, 2)
-    log_mag, phase = h.chunk(2, dim=1)
-    magnitude = torch.exp(log_mag).clamp(max=generator.cfg.max_magnitude)
+    magnitude, phase = generator.spectrum(mel)
     mask = generator.phase_mask(mel, ["normal"])
     torch.manual_seed(0)
     if mask is not None:

@@ -131,15 +131,20 @@ class VocosGenerator(nn.Module):
             nn.init.trunc_normal_(module.weight, std=0.02)
             nn.init.zeros_(module.bias)
 
-    def forward(self, mel: torch.Tensor, random_phase: torch.Tensor | None = None) -> torch.Tensor:
-        """(B, n_mels, T) -> (B, T * hop). random_phase: where the phase is drawn uniformly at random instead
-        of predicted: (B,) bool for whole items, or (B, T) bool per frame (`phase_mask`)."""
+    def spectrum(self, mel: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, n_mels, T) -> the predicted magnitude and phase, each (B, n_fft / 2 + 1, T), before any phase is
+        drawn (what a phase or pitch experiment starts from)."""
         x = self.norm_in(self.embed(mel).transpose(1, 2)).transpose(1, 2)
         for block in self.blocks:
             x = block(x)
         h = self.head(self.norm_out(x.transpose(1, 2))).transpose(1, 2)
         log_mag, phase = h.chunk(2, dim=1)
-        magnitude = torch.exp(log_mag).clamp(max=self.cfg.max_magnitude)
+        return torch.exp(log_mag).clamp(max=self.cfg.max_magnitude), phase
+
+    def forward(self, mel: torch.Tensor, random_phase: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, n_mels, T) -> (B, T * hop). random_phase: where the phase is drawn uniformly at random instead
+        of predicted: (B,) bool for whole items, or (B, T) bool per frame (`phase_mask`)."""
+        magnitude, phase = self.spectrum(mel)
         if random_phase is not None and bool(random_phase.any()):
             noise = torch.pi * (2 * torch.rand_like(phase) - 1)
             where = random_phase.to(phase.device)
