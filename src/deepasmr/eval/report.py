@@ -31,13 +31,13 @@ class ChartConfig:
     bar_width: float = 0.38
 
 
-def _fmt(value, percent: bool) -> str:
+def format_value(value, percent: bool) -> str:
     if value is None:
         return "—"
     return f"{100 * value:.1f} %" if percent else f"{value:.3f}"
 
 
-def _unit_name(result: dict) -> str:
+def unit_name(result: dict) -> str:
     return "CER" if result.get("unit") == "char" else "WER"
 
 
@@ -49,7 +49,7 @@ def _columns(results: list[dict]) -> tuple:
 
 def render_markdown(results: list[dict]) -> str:
     lines = ["# DeepASMR evaluation", ""]
-    unit = "/".join(sorted({_unit_name(r) for r in results})) or "WER"
+    unit = "/".join(sorted({unit_name(r) for r in results})) or "WER"
     columns = _columns(results)
     header = ["task", "system", "n"] + [title.format(unit=unit) for _, title, _ in columns]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -57,14 +57,14 @@ def render_markdown(results: list[dict]) -> str:
         for system, label in SYSTEM_LABELS.items():
             values = result["systems"][system]
             cells = [result["task"], label, str(values["n_utterances"])]
-            cells += [_fmt(values.get(key), pct) for key, _, pct in columns]
+            cells += [format_value(values.get(key), pct) for key, _, pct in columns]
             lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     for result in results:
         note = (
             f"- {result['task']}: {result['n_evaluated']} of {result['n_entries']} entries evaluated; "
             f"{result['n_missing']} generated files missing, {result['n_failed']} unreadable "
-            f"({_unit_name(result)} by {result['asr_model']}, language {result['language']}"
+            f"({unit_name(result)} by {result['asr_model']}, language {result['language']}"
             + (f"; PER by the CTC head of {result['phone_reader']}" if result.get("phone_reader") else "")
             + ")."
         )
@@ -96,7 +96,7 @@ def plot_results(results: list[dict], out: str | os.PathLike, chart: ChartConfig
             values = [result["systems"][system].get(k) for k in keys]
             heights = [v if v is not None else 0.0 for v in values]
             ax.bar(x + (i - 0.5) * chart.bar_width, heights, chart.bar_width, label=label)
-        titles = {k: t.format(unit=_unit_name(result)) for k, t, _ in COLUMNS}
+        titles = {k: t.format(unit=unit_name(result)) for k, t, _ in COLUMNS}
         ax.set_xticks(x, [titles[k] for k in keys], rotation=20)
         ax.set_ylim(0, 1.05)
         ax.set_title(f"{result['task']} (n={result['n_evaluated']})")

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from deepasmr.atomic import save_figure, write_text_atomic
+from deepasmr.eval.report import format_value, unit_name
 
 # (result key, title, shown as percent); the generated system's figures that a seed moves.
 METRICS = (
@@ -64,16 +65,10 @@ def summarize_seeds(per_seed: dict[int, list[dict]]) -> list[dict]:
     return summary
 
 
-def _fmt(value: float | None, percent: bool) -> str:
-    if value is None:
-        return "—"
-    return f"{100 * value:.1f} %" if percent else f"{value:.3f}"
-
-
 def render_markdown(summary: list[dict]) -> str:
     lines = ["# DeepASMR evaluation over seeds", ""]
     for entry in summary:
-        unit = "CER" if entry["unit"] == "char" else "WER"
+        unit = unit_name(entry)
         seeds = entry["seeds"]
         lines += [f"## {entry['task']} (seeds {', '.join(map(str, seeds))}; n = "
                   f"{'/'.join(map(str, entry['n_evaluated']))})", "",
@@ -83,9 +78,10 @@ def render_markdown(summary: list[dict]) -> str:
             spread = entry["generated"][key]
             if spread is None:
                 continue
-            cells = [title.format(unit=unit), _fmt(entry["ground_truth"][key], pct), _fmt(spread["mean"], pct),
-                     f"{_fmt(spread['min'], pct)} – {_fmt(spread['max'], pct)}"]
-            lines.append("| " + " | ".join(cells + [_fmt(v, pct) for v in spread["per_seed"]]) + " |")
+            cells = [title.format(unit=unit), format_value(entry["ground_truth"][key], pct),
+                     format_value(spread["mean"], pct),
+                     f"{format_value(spread['min'], pct)} – {format_value(spread['max'], pct)}"]
+            lines.append("| " + " | ".join(cells + [format_value(v, pct) for v in spread["per_seed"]]) + " |")
         if entry["error_ratio_capped"] is not None:
             lines.append(f"\nMean capped {unit} over the seeds / the ground truth's: "
                          f"**{entry['error_ratio_capped']:.2f}×**.")
@@ -108,7 +104,7 @@ def plot_seeds(summary: list[dict], out: str | os.PathLike, dpi: int = 110) -> P
     for ax in axes.flat[len(summary):]:
         ax.set_visible(False)
     for ax, entry in zip(axes.flat, summary, strict=False):
-        unit = "CER" if entry["unit"] == "char" else "WER"
+        unit = unit_name(entry)
         keys = [(k, t.format(unit=unit)) for k, t, _ in METRICS if entry["generated"][k] is not None]
         for i, (key, _) in enumerate(keys):
             spread = entry["generated"][key]
