@@ -157,6 +157,26 @@ def test_running_phase_follows_a_partial_between_bins_over_long_outputs():
     assert error.abs().max() < 1e-5
 
 
+def test_pitch_head_phase_advances_at_the_harmonic_nearest_each_bin(tmp_path):
+    """Given F0 = 200 Hz, each bin's phase advances per frame by 2 pi h 200 hop / sr beyond the predicted phase,
+    h the harmonic nearest the bin (at least the first); the model saves and loads with its pitch head."""
+    torch.manual_seed(0)
+    cfg = replace(VOCOS_PRESETS["tiny"], pitch_head=True, **SMALL)
+    model = VocosGenerator(cfg).eval()
+    plain = VocosGenerator(replace(cfg, pitch_head=False))
+    plain.load_state_dict({k: v for k, v in model.state_dict().items() if not k.startswith("pitch.")})
+    mel = torch.randn(1, cfg.mel.n_mels, 12)
+    with torch.no_grad():
+        extra = model.spectrum(mel, torch.full((1, 12), 200.0))[1] - plain.spectrum(mel)[1]
+    sr, hop, n_fft = cfg.mel.sample_rate, cfg.mel.hop_length, cfg.mel.n_fft
+    for k, h in ((0, 1), (9, 1), (100, 11)):  # bin 9 = 194 Hz, bin 100 = 2,153 Hz
+        step = torch.diff(extra[0, k].double())
+        expected = 2 * torch.pi * h * 200 * hop / sr
+        assert (torch.remainder(step - expected + torch.pi, 2 * torch.pi) - torch.pi).abs().max() < 1e-4
+    save_vocos(model, tmp_path / "voc")
+    assert load_vocos(tmp_path / "voc").pitch is not None
+
+
 def test_random_phase_styles_draw_the_phase_of_those_styles_only(tmp_path):
     """Told the style, a Vocos with random_phase_styles=("asmr",) draws a new phase for each whispered call;
     normal output (and output of unknown style) is the plain predicted-phase vocoder's."""

@@ -117,8 +117,9 @@ def test_the_stage_trains_the_head_on_labelled_clips_only(labelled_manifest, tmp
     cfg = _small_cfg(manifest, labels, tmp_path / "run", steps=40)
     train_set, _ = SPEC.build_data(cfg).build_datasets()
     assert set(train_set.ids) == {"espeak_normal", "espeak_whisper"}  # flite_kal16 has no labels
-    _, _, crop, flags = train_set[0]
-    assert flags.shape == (crop.shape[-1] // TINY_MEL.hop_length,)
+    _, _, crop, flags, f0 = train_set[0]
+    assert flags.shape == f0.shape == (crop.shape[-1] // TINY_MEL.hop_length,)
+    assert bool((f0[flags] == 0).all())  # PYIN's F0 rides along: zero on the unvoiced frames
     summary = train("vocoder", cfg)
     assert summary["global_step"] == 40
     series = read_metrics(tmp_path / "run" / "logs")

@@ -9,7 +9,7 @@ ground-truth voiced frames the output voices too, and of those the share whose F
 ground truth's (1 - gross pitch error); the median F0 ratio output / ground truth.
 
     python probe_decoded_pitch.py --testset corpus/v2/testsets_dev/EN_N2N_testset.json --audio-root corpus/v2 \
-        --limit 24 --stride 9 [--steps N] --json out.json
+        --limit 24 --stride 9 [--steps N] [--cfg W] [--vocos DIR] --json out.json
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ import torch
 
 from deepasmr.audio import load_audio
 from deepasmr.pipeline.engine import DeepASMR
-from deepasmr.vocoder.base import load_vocoder
+from deepasmr.vocoder.base import VocoderConfig, load_vocoder
 
 F0_MIN, F0_MAX = 60.0, 400.0
 
@@ -51,13 +51,17 @@ def main() -> None:
     ap.add_argument("--stride", type=int, default=9, help="every stride-th entry, to cover the speakers")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--steps", type=int, default=None)
+    ap.add_argument("--cfg", type=float, default=None, help="guidance strength (default: the model's for normal)")
+    ap.add_argument("--vocos", default=None, help="a Vocos folder to use instead of the bundle's")
+    ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json")
     args = ap.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     model = DeepASMR.load()
     flow, mel_cfg = model.bundle.flow, model.bundle.mel_config
     sr, hop, n_fft = mel_cfg.sample_rate, mel_cfg.hop_length, mel_cfg.n_fft
-    vocoders = {"hifigan": load_vocoder("hifigan"), "vocos": model.bundle.vocoder}
+    vocos = model.bundle.vocoder if args.vocos is None else load_vocoder(VocoderConfig(kind="vocos", weights=args.vocos, mel_preset="tiny"))
+    vocoders = {"hifigan": load_vocoder("hifigan"), "vocos": vocos}
     rows = []
     for e in json.loads(Path(args.testset).read_text())[:: args.stride][: args.limit]:
         gt, _ = load_audio(Path(args.audio_root) / e["ground_truth"], sr)
@@ -65,7 +69,7 @@ def main() -> None:
         gt_mel, gt_tokens = model.mel_tokens(gt, crop=False)
         p_mel, p_tokens = model.mel_tokens(prompt)
         decoded = flow.generate(gt_tokens, p_mel, p_tokens, None, seed=args.seed, steps=args.steps,
-                                cfg_strength=flow.cfg.cfg_strength_for("normal"),
+                                cfg_strength=args.cfg if args.cfg is not None else flow.cfg.cfg_strength_for("normal"),
                                 noise_scale=flow.cfg.noise_scale_for("normal"))
         f0_ref, v_ref = pyin(gt, sr, hop, n_fft)
         row = {"key": e["key"], "speaker": e["ground_truth"].split("/")[-2][:16],

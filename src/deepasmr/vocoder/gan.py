@@ -176,7 +176,12 @@ class VocoderGAN(nn.Module):
 
     def _pair(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         real, mel = batch["wav"], self._mel(batch)
-        fake = self.generator(mel) if (mask := self._phase_mask(batch)) is None else self.generator(mel, mask)
+        mask = self._phase_mask(batch)
+        if getattr(self.generator, "pitch", None) is not None and batch.get("f0") is not None:
+            # PYIN's F0, not the pitch head's guess, drives the phase in training (as the labels do the mask).
+            fake = self.generator(mel, mask, f0=batch["f0"])
+        else:
+            fake = self.generator(mel) if mask is None else self.generator(mel, mask)
         n = min(fake.shape[-1], real.shape[-1])
         return fake[..., :n], real[..., :n], mel
 
@@ -194,7 +199,7 @@ class VocoderGAN(nn.Module):
 
     def lr_scales(self) -> dict[str, float]:
         """For the training entry's optimizer: the voicing head's learning-rate multiple."""
-        return {"generator.voicing.": self.cfg.voicing_lr_scale}
+        return {"generator.voicing.": self.cfg.voicing_lr_scale, "generator.pitch.": self.cfg.voicing_lr_scale}
 
     def _discriminate(self, wav: torch.Tensor) -> list[tuple[torch.Tensor, list[torch.Tensor]]]:
         return [d(wav) for d in self.discriminators]
@@ -253,6 +258,11 @@ class VocoderGAN(nn.Module):
             bce, accuracy = head.loss(mel, batch["unvoiced"])
             loss_g = loss_g + self.cfg.voicing_weight * bce
             logs.update(voicing_bce=bce.detach(), voicing_acc=accuracy)
+        pitch = getattr(self.generator, "pitch", None)
+        if pitch is not None and batch.get("f0") is not None:
+            l1, within = pitch.loss(mel, batch["f0"])
+            loss_g = loss_g + self.cfg.voicing_weight * l1
+            logs.update(pitch_l1=l1.detach(), pitch_within=within)
         loss = loss_g
         if self.adversarial:
             adv, fm = self.adversarial_loss(fake, real)

@@ -51,6 +51,7 @@ class VocoderModelConfig:
     # Start the head afresh even if init_weights has one (with gan.voicing_only: refit just the head).
     new_voicing_head: bool = False
     phase_advance: bool = False  # vocos: VocosConfig.phase_advance (init_weights may lack it)
+    pitch_head: bool = False  # vocos: VocosConfig.pitch_head (needs F0 in data.voicing_labels)
     gan: GANConfig = field(default_factory=GANConfig)
 
 
@@ -78,13 +79,14 @@ class WaveCrops(Dataset):
     samples (zero-padded if shorter), with the same frames of its PYIN flags when `labels` are given."""
 
     def __init__(self, rows: list[dict], sample_rate: int, segment: int, hop: int, seed: int,
-                 labels: dict | None = None) -> None:
+                 labels: dict | None = None, f0: dict | None = None) -> None:
         from deepasmr.audio import load_audio
 
         self.waves = [torch.from_numpy(load_audio(r["path"], sample_rate, trim=False)[0]).half() for r in rows]
         self.ids = [r["id"] for r in rows]
         self.styles = [r["style"] for r in rows]
         self.labels = None if labels is None else [torch.from_numpy(labels[r["id"]]).bool() for r in rows]
+        self.f0 = None if not f0 else [torch.from_numpy(f0[r["id"]]).float() for r in rows]
         self.segment, self.hop = segment - segment % hop, hop
         self.lengths = [segment // hop] * len(rows)  # every item costs one crop of frames
         # Own generator: crops must not draw from the global RNG that exact resume restores.
@@ -93,17 +95,20 @@ class WaveCrops(Dataset):
     def __len__(self) -> int:
         return len(self.waves)
 
-    def __getitem__(self, i: int) -> tuple[str, str, torch.Tensor, torch.Tensor | None]:
+    def __getitem__(self, i: int) -> tuple[str, str, torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
         wav, frames = self.waves[i].float(), self.segment // self.hop
         n_starts = max(0, wav.shape[-1] - self.segment) // self.hop + 1
         start = int(torch.randint(0, n_starts, (), generator=self.generator))
         crop = wav[start * self.hop : start * self.hop + self.segment]
         crop = F.pad(crop, (0, self.segment - crop.shape[-1]))
-        flags = None
+        flags = f0 = None
         if self.labels is not None:  # padding is silence: unvoiced
             flags = self.labels[i][start : start + frames]
             flags = F.pad(flags, (0, frames - flags.shape[-1]), value=True)
-        return self.ids[i], self.styles[i], crop, flags
+        if self.f0 is not None:
+            f0 = self.f0[i][start : start + frames]
+            f0 = F.pad(f0, (0, frames - f0.shape[-1]))
+        return self.ids[i], self.styles[i], crop, flags, f0
 
 
 class VocoderDataModule(FrameDataModule):
@@ -113,11 +118,11 @@ class VocoderDataModule(FrameDataModule):
         super().__init__(cfg.batch, cfg.trainer.seed)
         self.cfg = cfg
         self.mel_cfg = MEL_PRESETS[_mel_preset(cfg)]
-        self.labels = None
+        self.labels = self.f0 = None
         if cfg.data.voicing_labels:
-            from deepasmr.vocoder.voicing import load_labels
+            from deepasmr.vocoder.voicing import load_labels, split_labels
 
-            self.labels = load_labels(cfg.data.voicing_labels)
+            self.labels, self.f0 = split_labels(load_labels(cfg.data.voicing_labels))
 
     def _set(self, splits: tuple[str, ...]) -> WaveCrops | None:
         from deepasmr.data.manifest import read_manifest
@@ -131,18 +136,21 @@ class VocoderDataModule(FrameDataModule):
         if not rows:
             return None
         hop = self.mel_cfg.hop_length
-        return WaveCrops(rows, self.mel_cfg.sample_rate, data.segment_frames * hop, hop, self.seed, self.labels)
+        return WaveCrops(rows, self.mel_cfg.sample_rate, data.segment_frames * hop, hop, self.seed, self.labels,
+                         self.f0)
 
     def build_datasets(self):
         return self._set(self.cfg.data.train_splits), self._set(self.cfg.data.val_splits)
 
     def collate(self, items):
-        ids, styles, crops, flags = zip(*items, strict=True)
+        ids, styles, crops, flags, f0 = zip(*items, strict=True)
         wav = torch.stack(crops)
         batch = {"ids": list(ids), "styles": list(styles), "wav": wav, "batch_size": len(ids),
                  "seconds": wav.numel() / self.mel_cfg.sample_rate}
         if flags[0] is not None:
             batch["unvoiced"] = torch.stack(flags)
+        if f0[0] is not None:
+            batch["f0"] = torch.stack(f0)
         return batch
 
 
@@ -167,7 +175,7 @@ def build_model(cfg: VocoderTrainConfig, dm: VocoderDataModule):
         if m.gan.voicing_only and not m.voicing_head:
             raise ConfigError("model.gan.voicing_only trains the voicing head alone: set model.voicing_head")
         preset = replace(VOCOS_PRESETS[m.preset], random_phase_styles=m.random_phase_styles,
-                         voicing_head=m.voicing_head, phase_advance=m.phase_advance)
+                         voicing_head=m.voicing_head, phase_advance=m.phase_advance, pitch_head=m.pitch_head)
         if m.voicing_channels:
             preset = replace(preset, voicing_channels=m.voicing_channels)
         generator = VocosGenerator(replace(preset, **{k: v for k, v in sizes.items() if v}))

@@ -22,7 +22,7 @@ from deepasmr.atomic import atomic_write, write_text_atomic
 from deepasmr.audio.features import MEL_PRESETS, MelConfig
 from deepasmr.errors import ModelFilesError
 from deepasmr.vocoder.base import Vocoder, VocoderConfig, register_vocoder
-from deepasmr.vocoder.voicing import VoicingHead
+from deepasmr.vocoder.voicing import PitchHead, VoicingHead
 
 CONFIG_NAME = "vocos.json"
 WEIGHTS_NAME = "vocos.safetensors"
@@ -53,6 +53,10 @@ class VocosConfig:
     # that barely moves from frame to frame, which buzzes at the frame rate (86 Hz at hop 256) on voices whose
     # pitch is elsewhere; a running sum carries each partial's phase forward, as a phase vocoder does.
     phase_advance: bool = False
+    # A small head that reads F0 from the mel (deepasmr.vocoder.voicing.PitchHead, trained on PYIN's F0); each
+    # bin's phase then advances at the harmonic of F0 nearest to it, summed over frames, plus the predicted
+    # phase. Training drives it with PYIN's F0 (data.voicing_labels made with F0).
+    pitch_head: bool = False
 
     @property
     def mel(self) -> MelConfig:
@@ -130,6 +134,7 @@ class VocosGenerator(nn.Module):
         self.head = nn.Linear(cfg.dim, head_channels(cfg))
         self.istft = ISTFT(mel.n_fft, mel.hop_length)
         self.voicing = VoicingHead(mel.n_mels, cfg.voicing_channels) if cfg.voicing_head else None
+        self.pitch = PitchHead(mel.n_mels, cfg.voicing_channels) if cfg.pitch_head else None
         self.apply(self._init)
 
     @staticmethod
@@ -138,9 +143,10 @@ class VocosGenerator(nn.Module):
             nn.init.trunc_normal_(module.weight, std=0.02)
             nn.init.zeros_(module.bias)
 
-    def spectrum(self, mel: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def spectrum(self, mel: torch.Tensor, f0: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, n_mels, T) -> the predicted magnitude and phase, each (B, n_fft / 2 + 1, T), before any phase is
-        drawn (what a phase or pitch experiment starts from)."""
+        drawn (what a phase or pitch experiment starts from). `f0` (B, T) Hz: drives a pitch head's phase
+        instead of its own reading (training)."""
         x = self.norm_in(self.embed(mel).transpose(1, 2)).transpose(1, 2)
         for block in self.blocks:
             x = block(x)
@@ -150,7 +156,20 @@ class VocosGenerator(nn.Module):
             phase = phase + self._running_phase(advance)
         else:
             log_mag, phase = h.chunk(2, dim=1)
+        if self.pitch is not None:
+            f0 = self.pitch.hz(mel) if f0 is None else f0
+            phase = phase + self._harmonic_phase(f0.detach())
         return torch.exp(log_mag).clamp(max=self.cfg.max_magnitude), phase
+
+    def _harmonic_phase(self, f0: torch.Tensor) -> torch.Tensor:
+        """(B, T) F0 in Hz -> (B, bins, T): each bin advancing at the harmonic of F0 nearest its centre, summed
+        over frames (float64) and wrapped. Frames without F0 (<= 0, unvoiced) advance at 100 Hz's harmonics:
+        their phase is drawn anyway."""
+        n_fft, hop, sr = self.cfg.mel.n_fft, self.cfg.mel.hop_length, self.cfg.mel.sample_rate
+        f0 = torch.where(f0 > 0, f0, torch.full_like(f0, 100.0)).double()[:, None]
+        centres = torch.arange(n_fft // 2 + 1, device=f0.device, dtype=torch.float64)[None, :, None] * sr / n_fft
+        harmonic = torch.clamp(torch.round(centres / f0), min=1) * f0
+        return (2 * torch.pi * harmonic * hop / sr).cumsum(dim=-1).remainder(2 * torch.pi).to(self.head.weight.dtype)
 
     def _running_phase(self, advance: torch.Tensor) -> torch.Tensor:
         """(B, bins, T) predicted advances beyond each bin's centre frequency -> each frame's running phase,
@@ -163,10 +182,11 @@ class VocosGenerator(nn.Module):
         centre = (k * hop * t % n_fft).double() * (2 * torch.pi / n_fft)
         return (centre + advance.double().cumsum(dim=-1)).remainder(2 * torch.pi).to(advance.dtype)
 
-    def forward(self, mel: torch.Tensor, random_phase: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, mel: torch.Tensor, random_phase: torch.Tensor | None = None,
+                f0: torch.Tensor | None = None) -> torch.Tensor:
         """(B, n_mels, T) -> (B, T * hop). random_phase: where the phase is drawn uniformly at random instead
-        of predicted: (B,) bool for whole items, or (B, T) bool per frame (`phase_mask`)."""
-        magnitude, phase = self.spectrum(mel)
+        of predicted: (B,) bool for whole items, or (B, T) bool per frame (`phase_mask`). f0: see `spectrum`."""
+        magnitude, phase = self.spectrum(mel, f0)
         if random_phase is not None and bool(random_phase.any()):
             noise = torch.pi * (2 * torch.rand_like(phase) - 1)
             where = random_phase.to(phase.device)
@@ -233,6 +253,8 @@ def warm_start(model: VocosGenerator, folder: str | Path, new_voicing_head: bool
     except RuntimeError as err:
         raise ModelFilesError(f"{weights_path}: weights do not fit this Vocos model ({err})") from None
     missing = [k for k in missing if not (new_voicing_head and k.startswith("voicing."))]
+    if not any(k.startswith("pitch.") for k in state):  # a folder without a pitch head: the model's starts fresh
+        missing = [k for k in missing if not k.startswith("pitch.")]
     if missing or unexpected:
         raise ModelFilesError(f"{weights_path}: weights do not fit this Vocos model "
                               f"(missing {missing[:4]}, unexpected {unexpected[:4]})")

@@ -27,9 +27,13 @@ from torch import nn
 from deepasmr.audio.features import MEL_PRESETS, MelConfig
 
 
-def frame_unvoiced(wav: np.ndarray, sr: int, mel: MelConfig) -> np.ndarray:
-    """(frames,) bool at the log-mel's frame rate: True where PYIN (deepasmr.eval's R_UV analysis) does not
-    call the frame voiced, silence included. `wav` is at `mel.sample_rate`; frames = len(wav) // hop."""
+F0_SUFFIX = ".f0"  # label files may also hold each utterance's PYIN F0 under "<id>.f0"
+
+
+def frame_labels(wav: np.ndarray, sr: int, mel: MelConfig) -> tuple[np.ndarray, np.ndarray]:
+    """((frames,) bool, (frames,) float32 Hz) at the log-mel's frame rate: True where PYIN (deepasmr.eval's
+    R_UV analysis) does not call the frame voiced, silence included; PYIN's F0 (0 on those frames). `wav` is
+    at `mel.sample_rate`; frames = len(wav) // hop."""
     from deepasmr.eval.voicing import voicing_track
 
     track = voicing_track(wav, sr)
@@ -38,27 +42,47 @@ def frame_unvoiced(wav: np.ndarray, sr: int, mel: MelConfig) -> np.ndarray:
     # frame k on k * its hop (librosa centres its frames).
     centres = (np.arange(n_frames) + 0.5) * mel.hop_length / sr
     k = np.clip(np.round(centres * track.config.frame_rate).astype(int), 0, track.voiced.size - 1)
-    return ~track.voiced[k]
+    voiced = track.voiced[k] & np.isfinite(track.f0[k])
+    return ~voiced, np.where(voiced, track.f0[k], 0.0).astype(np.float32)
 
 
-def _label_one(args: tuple[str, str, str]) -> tuple[str, np.ndarray]:
+def frame_unvoiced(wav: np.ndarray, sr: int, mel: MelConfig) -> np.ndarray:
+    """The unvoiced flags of `frame_labels`."""
+    return frame_labels(wav, sr, mel)[0]
+
+
+def _label_one(args: tuple[str, str, str]) -> tuple[str, np.ndarray, np.ndarray]:
     from deepasmr.audio import load_audio
 
     utt_id, path, preset = args
     mel = MEL_PRESETS[preset]
     wav, sr = load_audio(path, mel.sample_rate, trim=False)
-    return utt_id, frame_unvoiced(wav, sr, mel).astype(np.uint8)
+    unvoiced, f0 = frame_labels(wav, sr, mel)
+    return utt_id, unvoiced.astype(np.uint8), f0
 
 
 def label_rows(rows: Sequence[dict], mel: str = "tiny", workers: int = 1) -> dict[str, np.ndarray]:
-    """{id: (frames,) uint8 unvoiced flags} for manifest rows ({"id", "path"} with absolute paths)."""
+    """{id: (frames,) uint8 unvoiced flags, id + F0_SUFFIX: (frames,) float32 F0 in Hz} for manifest rows
+    ({"id", "path"} with absolute paths)."""
     from tqdm import tqdm
 
     jobs = [(r["id"], str(r["path"]), mel) for r in rows]
     if workers <= 1:
-        return dict(_label_one(job) for job in tqdm(jobs, desc="PYIN labels"))
-    with ProcessPoolExecutor(workers) as pool:
-        return dict(tqdm(pool.map(_label_one, jobs, chunksize=8), total=len(jobs), desc="PYIN labels"))
+        results = [_label_one(job) for job in tqdm(jobs, desc="PYIN labels")]
+    else:
+        with ProcessPoolExecutor(workers) as pool:
+            results = list(tqdm(pool.map(_label_one, jobs, chunksize=8), total=len(jobs), desc="PYIN labels"))
+    labels = {}
+    for utt_id, unvoiced, f0 in results:
+        labels[utt_id], labels[utt_id + F0_SUFFIX] = unvoiced, f0
+    return labels
+
+
+def split_labels(labels: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """A label file's ({id: unvoiced flags}, {id: F0 in Hz}); the second is empty for a file without F0."""
+    flags = {k: v for k, v in labels.items() if not k.endswith(F0_SUFFIX)}
+    f0 = {k[: -len(F0_SUFFIX)]: v for k, v in labels.items() if k.endswith(F0_SUFFIX)}
+    return flags, f0
 
 
 def save_labels(labels: dict[str, np.ndarray], path: str | os.PathLike) -> Path:
@@ -113,6 +137,29 @@ class VoicingHead(nn.Module):
         return F.binary_cross_entropy_with_logits(logits, target), accuracy.detach()
 
 
+class PitchHead(VoicingHead):
+    """(B, n_mels, T) log-mel -> (B, T) F0 in Hz, the same small network as the voicing head, read as octaves
+    around `centre_hz`. Trained on PYIN's F0 of voiced frames (L1 in octaves)."""
+
+    def __init__(self, n_mels: int, channels: int, centre_hz: float = 150.0):
+        super().__init__(n_mels, channels)
+        self.centre_hz = centre_hz
+
+    def hz(self, mel: torch.Tensor) -> torch.Tensor:
+        return self.centre_hz * torch.exp2(self(mel))
+
+    def loss(self, mel: torch.Tensor, f0: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """L1 in octaves over PYIN-voiced frames (f0 > 0), and the share within 20 % (for the logs)."""
+        octaves = self(mel.detach())
+        voiced = f0 > 0
+        if not bool(voiced.any()):
+            return octaves.sum() * 0.0, octaves.new_ones(())
+        target = torch.log2(f0[voiced] / self.centre_hz)
+        error = (octaves[voiced] - target).abs()
+        within = (error < np.log2(1.2)).float().mean()
+        return error.mean(), within.detach()
+
+
 def main(argv: list[str] | None = None) -> int:
     from deepasmr.data.manifest import read_manifest
 
@@ -138,9 +185,10 @@ def main(argv: list[str] | None = None) -> int:
         step = max(1, len(members) // args.per_group) if args.per_group else 1
         rows.extend(members[::step][: args.per_group or None])
     labels = label_rows(rows, args.mel, args.workers)
-    frames = sum(v.size for v in labels.values())
-    share = sum(int(v.sum()) for v in labels.values()) / max(frames, 1)
-    print(f"{len(labels)} utterances, {frames} frames, {100 * share:.1f} % unvoiced -> {save_labels(labels, args.out)}")
+    flags, _ = split_labels(labels)
+    frames = sum(v.size for v in flags.values())
+    share = sum(int(v.sum()) for v in flags.values()) / max(frames, 1)
+    print(f"{len(flags)} utterances, {frames} frames, {100 * share:.1f} % unvoiced -> {save_labels(labels, args.out)}")
     return 0
 
 
