@@ -109,12 +109,13 @@ def _small_cfg(manifest, labels, out_dir, steps):
     return cfg
 
 
-def test_the_stage_trains_the_head_on_labelled_clips_only(labelled_manifest, tmp_path):
-    """Batches carry the PYIN flags of their crops; the head's BCE falls as it learns them, and the export
-    loads with its head."""
+def test_the_stage_trains_the_heads_on_labelled_clips_only(labelled_manifest, tmp_path):
+    """Batches carry the PYIN flags and F0 of their crops; the voicing head's BCE and the pitch head's error
+    fall as they learn them, and the export loads with both heads."""
     manifest, labels = labelled_manifest
     register_stage(SPEC)
     cfg = _small_cfg(manifest, labels, tmp_path / "run", steps=40)
+    cfg.model = replace(cfg.model, pitch_head=True)
     train_set, _ = SPEC.build_data(cfg).build_datasets()
     assert set(train_set.ids) == {"espeak_normal", "espeak_whisper"}  # flite_kal16 has no labels
     _, _, crop, flags, f0 = train_set[0]
@@ -123,11 +124,12 @@ def test_the_stage_trains_the_head_on_labelled_clips_only(labelled_manifest, tmp
     summary = train("vocoder", cfg)
     assert summary["global_step"] == 40
     series = read_metrics(tmp_path / "run" / "logs")
-    key = next(k for k in series if k.endswith("voicing_bce"))
-    bce = [series[key][step] for step in sorted(series[key])]
-    assert len(bce) >= 30 and np.mean(bce[-5:]) < 0.7 * np.mean(bce[:5])
+    for name in ("voicing_bce", "pitch_l1"):
+        key = next(k for k in series if k.endswith(name))
+        values = [series[key][step] for step in sorted(series[key])]
+        assert len(values) >= 30 and np.mean(values[-5:]) < 0.7 * np.mean(values[:5]), name
     vocoder = load_vocoder(VocoderConfig(kind="vocos", weights=tmp_path / "run" / "export"))
-    assert vocoder.model.voicing is not None
+    assert vocoder.model.voicing is not None and vocoder.model.pitch is not None
 
 
 def test_a_head_without_labels_is_a_config_error(labelled_manifest, tmp_path):

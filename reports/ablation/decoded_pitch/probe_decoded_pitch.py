@@ -60,7 +60,9 @@ def main() -> None:
     model = DeepASMR.load()
     flow, mel_cfg = model.bundle.flow, model.bundle.mel_config
     sr, hop, n_fft = mel_cfg.sample_rate, mel_cfg.hop_length, mel_cfg.n_fft
-    vocos = model.bundle.vocoder if args.vocos is None else load_vocoder(VocoderConfig(kind="vocos", weights=args.vocos, mel_preset="tiny"))
+    vocos = model.bundle.vocoder
+    if args.vocos is not None:
+        vocos = load_vocoder(VocoderConfig(kind="vocos", weights=args.vocos, mel_preset="tiny"))
     vocoders = {"hifigan": load_vocoder("hifigan"), "vocos": vocos}
     rows = []
     for e in json.loads(Path(args.testset).read_text())[:: args.stride][: args.limit]:
@@ -69,7 +71,7 @@ def main() -> None:
         gt_mel, gt_tokens = model.mel_tokens(gt, crop=False)
         p_mel, p_tokens = model.mel_tokens(prompt)
         decoded = flow.generate(gt_tokens, p_mel, p_tokens, None, seed=args.seed, steps=args.steps,
-                                cfg_strength=args.cfg if args.cfg is not None else flow.cfg.cfg_strength_for("normal"),
+                                cfg_strength=flow.cfg.cfg_strength_for("normal") if args.cfg is None else args.cfg,
                                 noise_scale=flow.cfg.noise_scale_for("normal"))
         f0_ref, v_ref = pyin(gt, sr, hop, n_fft)
         row = {"key": e["key"], "speaker": e["ground_truth"].split("/")[-2][:16],

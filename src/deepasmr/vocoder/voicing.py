@@ -26,7 +26,6 @@ from torch import nn
 
 from deepasmr.audio.features import MEL_PRESETS, MelConfig
 
-
 F0_SUFFIX = ".f0"  # label files may also hold each utterance's PYIN F0 under "<id>.f0"
 
 
