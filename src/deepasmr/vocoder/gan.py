@@ -57,8 +57,6 @@ class GANConfig:
     # Train the voicing head alone (the generator is not run): refit a head, e.g. a wider one, on longer crops
     # than the generator's, in a fraction of a generator step's time.
     voicing_only: bool = False
-    # The same for the pitch head (PYIN's F0 in the batch): refit a pitch head on a trained generator.
-    pitch_only: bool = False
     # Train on reconstruction alone first so the discriminators meet plausible audio.
     adversarial_start: int = 0
 
@@ -254,9 +252,6 @@ class VocoderGAN(nn.Module):
         if self.cfg.voicing_only:
             bce, accuracy = head.loss(self._mel(batch), batch["unvoiced"])
             return {"loss": bce, "voicing_bce": bce.detach(), "voicing_acc": accuracy}
-        if self.cfg.pitch_only:
-            l1, within = self.generator.pitch.loss(self._mel(batch), batch["f0"])
-            return {"loss": l1, "pitch_l1": l1.detach(), "pitch_within": within}
         fake, real, mel = self._pair(batch)
         loss_g, logs = self.reconstruction_loss(fake, real)
         if head is not None and batch.get("unvoiced") is not None:

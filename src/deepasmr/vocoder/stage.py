@@ -48,12 +48,10 @@ class VocoderModelConfig:
     random_phase_styles: tuple[str, ...] = ()  # vocos: VocosConfig.random_phase_styles
     voicing_head: bool = False  # vocos: VocosConfig.voicing_head (needs data.voicing_labels)
     voicing_channels: int = 0  # its width (0 = the preset's)
-    pitch_channels: int = 0  # the pitch head's width (0 = the preset's)
     # Start the head afresh even if init_weights has one (with gan.voicing_only: refit just the head).
     new_voicing_head: bool = False
     phase_advance: bool = False  # vocos: VocosConfig.phase_advance (init_weights may lack it)
     pitch_head: bool = False  # vocos: VocosConfig.pitch_head (needs F0 in data.voicing_labels)
-    new_pitch_head: bool = False  # its head starts afresh (with gan.pitch_only: refit just the head)
     gan: GANConfig = field(default_factory=GANConfig)
 
 
@@ -176,17 +174,13 @@ def build_model(cfg: VocoderTrainConfig, dm: VocoderDataModule):
             raise ConfigError("model.voicing_head needs data.voicing_labels (python -m deepasmr.vocoder.voicing)")
         if m.gan.voicing_only and not m.voicing_head:
             raise ConfigError("model.gan.voicing_only trains the voicing head alone: set model.voicing_head")
-        if m.gan.pitch_only and not m.pitch_head:
-            raise ConfigError("model.gan.pitch_only trains the pitch head alone: set model.pitch_head")
         preset = replace(VOCOS_PRESETS[m.preset], random_phase_styles=m.random_phase_styles,
                          voicing_head=m.voicing_head, phase_advance=m.phase_advance, pitch_head=m.pitch_head)
         if m.voicing_channels:
             preset = replace(preset, voicing_channels=m.voicing_channels)
-        if m.pitch_channels:
-            preset = replace(preset, pitch_channels=m.pitch_channels)
         generator = VocosGenerator(replace(preset, **{k: v for k, v in sizes.items() if v}))
         if m.init_weights:
-            warm_start(generator, m.init_weights, new_voicing_head=m.new_voicing_head, new_pitch_head=m.new_pitch_head)
+            warm_start(generator, m.init_weights, new_voicing_head=m.new_voicing_head)
     return VocoderGAN(generator, dm.mel_cfg, cfg.model.gan)
 
 

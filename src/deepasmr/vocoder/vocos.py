@@ -57,7 +57,6 @@ class VocosConfig:
     # bin's phase then advances at the harmonic of F0 nearest to it, summed over frames, plus the predicted
     # phase. Training drives it with PYIN's F0 (data.voicing_labels made with F0).
     pitch_head: bool = False
-    pitch_channels: int = 128
 
     @property
     def mel(self) -> MelConfig:
@@ -135,7 +134,7 @@ class VocosGenerator(nn.Module):
         self.head = nn.Linear(cfg.dim, head_channels(cfg))
         self.istft = ISTFT(mel.n_fft, mel.hop_length)
         self.voicing = VoicingHead(mel.n_mels, cfg.voicing_channels) if cfg.voicing_head else None
-        self.pitch = PitchHead(mel.n_mels, cfg.pitch_channels) if cfg.pitch_head else None
+        self.pitch = PitchHead(mel.n_mels, cfg.voicing_channels) if cfg.pitch_head else None
         self.apply(self._init)
 
     @staticmethod
@@ -239,25 +238,23 @@ def _add_advance_rows(state: dict, model: VocosGenerator) -> dict:
             "head.bias": torch.cat([bias, bias.new_zeros(extra)])}
 
 
-def warm_start(model: VocosGenerator, folder: str | Path, new_voicing_head: bool = False,
-               new_pitch_head: bool = False) -> VocosGenerator:
+def warm_start(model: VocosGenerator, folder: str | Path, new_voicing_head: bool = False) -> VocosGenerator:
     """Copy a trained folder's weights into `model` (loading, or training on from them); a mismatch is a
-    ModelFilesError. `new_voicing_head` / `new_pitch_head`: that head of the model keeps its init (the folder
-    may have none, or one of another shape); a folder without a pitch head leaves the model's fresh. A model
-    with phase advance may start from a folder without it."""
+    ModelFilesError. `new_voicing_head`: the model's voicing head keeps its init (the folder may have none, or
+    one of another width). A model with phase advance may start from a folder without it."""
     weights_path = Path(folder) / WEIGHTS_NAME
     if not weights_path.is_file():
         raise ModelFilesError(f"Vocos warm start: {folder} lacks {WEIGHTS_NAME}")
     state = _add_advance_rows(load_file(str(weights_path)), model)
-    fresh = tuple(prefix for prefix, new in (("voicing.", new_voicing_head), ("pitch.", new_pitch_head)) if new)
-    state = {k: v for k, v in state.items() if not k.startswith(fresh)}
-    if not any(k.startswith("pitch.") for k in state):
-        fresh += ("pitch.",)
+    if new_voicing_head:
+        state = {k: v for k, v in state.items() if not k.startswith("voicing.")}
     try:
         missing, unexpected = model.load_state_dict(state, strict=False)
     except RuntimeError as err:
         raise ModelFilesError(f"{weights_path}: weights do not fit this Vocos model ({err})") from None
-    missing = [k for k in missing if not k.startswith(fresh)]
+    missing = [k for k in missing if not (new_voicing_head and k.startswith("voicing."))]
+    if not any(k.startswith("pitch.") for k in state):  # a folder without a pitch head: the model's starts fresh
+        missing = [k for k in missing if not k.startswith("pitch.")]
     if missing or unexpected:
         raise ModelFilesError(f"{weights_path}: weights do not fit this Vocos model "
                               f"(missing {missing[:4]}, unexpected {unexpected[:4]})")

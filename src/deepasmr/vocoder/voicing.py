@@ -136,22 +136,13 @@ class VoicingHead(nn.Module):
         return F.binary_cross_entropy_with_logits(logits, target), accuracy.detach()
 
 
-class PitchHead(nn.Module):
-    """(B, n_mels, T) log-mel -> (B, T) F0 in Hz, read as octaves around `centre_hz`. Dilated convolutions see
-    ±17 frames (±0.2 s): a low voice's harmonics are barely resolved by the mel, so F0 is read from the
-    context as much as from one frame. Trained on PYIN's F0 of voiced frames (L1 in octaves)."""
+class PitchHead(VoicingHead):
+    """(B, n_mels, T) log-mel -> (B, T) F0 in Hz, the same small network as the voicing head, read as octaves
+    around `centre_hz`. Trained on PYIN's F0 of voiced frames (L1 in octaves)."""
 
-    def __init__(self, n_mels: int, channels: int, centre_hz: float = 150.0, mel_mean: float = -6.0,
-                 mel_std: float = 2.25):
-        super().__init__()
-        self.centre_hz, self.mel_mean, self.mel_std = centre_hz, mel_mean, mel_std
-        layers: list[nn.Module] = [nn.Conv1d(n_mels, channels, 5, padding=2), nn.GELU()]
-        for dilation in (1, 2, 4, 8):
-            layers += [nn.Conv1d(channels, channels, 3, padding=dilation, dilation=dilation), nn.GELU()]
-        self.net = nn.Sequential(*layers, nn.Conv1d(channels, 1, 1))
-
-    def forward(self, mel: torch.Tensor) -> torch.Tensor:
-        return self.net((mel - self.mel_mean) / self.mel_std)[:, 0]
+    def __init__(self, n_mels: int, channels: int, centre_hz: float = 150.0):
+        super().__init__(n_mels, channels)
+        self.centre_hz = centre_hz
 
     def hz(self, mel: torch.Tensor) -> torch.Tensor:
         return self.centre_hz * torch.exp2(self(mel))
@@ -162,8 +153,10 @@ class PitchHead(nn.Module):
         voiced = f0 > 0
         if not bool(voiced.any()):
             return octaves.sum() * 0.0, octaves.new_ones(())
-        error = (octaves[voiced] - torch.log2(f0[voiced] / self.centre_hz)).abs()
-        return error.mean(), (error < np.log2(1.2)).float().mean().detach()
+        target = torch.log2(f0[voiced] / self.centre_hz)
+        error = (octaves[voiced] - target).abs()
+        within = (error < np.log2(1.2)).float().mean()
+        return error.mean(), within.detach()
 
 
 def main(argv: list[str] | None = None) -> int:
