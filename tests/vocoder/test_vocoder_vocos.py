@@ -124,39 +124,6 @@ def test_warm_start_copies_a_folder_and_refuses_a_mismatch(tmp_path):
         warm_start(small_paper(), tmp_path / "nothing")
 
 
-def test_phase_advance_starts_from_a_folder_without_it(tmp_path):
-    """Warm-started, the advance rows are zero: the same magnitude, and the folder's phase carried forward at
-    each bin's centre frequency (k * hop / n_fft turns per frame)."""
-    torch.manual_seed(0)
-    trained = small_paper().eval()
-    save_vocos(trained, tmp_path / "voc")
-    advancing = warm_start(VocosGenerator(replace(trained.cfg, phase_advance=True)), tmp_path / "voc").eval()
-    mel = torch.randn(1, trained.cfg.mel.n_mels, 40)
-    with torch.no_grad():
-        (mag, phase), (mag_adv, phase_adv) = trained.spectrum(mel), advancing.spectrum(mel)
-    assert torch.equal(mag, mag_adv)
-    n_fft, hop = trained.cfg.mel.n_fft, trained.cfg.mel.hop_length
-    turns = (torch.arange(mag.shape[1])[:, None] * hop * torch.arange(1, 41)[None] % n_fft) / n_fft
-    wrapped = torch.remainder(phase_adv - phase - 2 * torch.pi * turns + torch.pi, 2 * torch.pi) - torch.pi
-    assert wrapped.abs().max() < 1e-3
-    save_vocos(advancing, tmp_path / "adv")
-    assert load_vocos(tmp_path / "adv").cfg.phase_advance
-
-
-def test_running_phase_follows_a_partial_between_bins_over_long_outputs():
-    """A partial 0.3 bin above each bin's centre: every frame's phase is the exact running sum, still within
-    1e-5 rad after 200,000 frames (about 40 minutes at 24 kHz), where a float32 sum would have drifted."""
-    model = VocosGenerator(replace(VOCOS_PRESETS["paper"], phase_advance=True, **SMALL))
-    n_fft, hop, frames = model.cfg.mel.n_fft, model.cfg.mel.hop_length, 200_000
-    advance = torch.full((1, 4, frames), 2 * torch.pi * 0.3 * hop / n_fft)
-    phase = model._running_phase(advance)[0].double()
-    t = torch.arange(1, frames + 1).double()
-    centre = (torch.arange(4)[:, None] * hop * torch.arange(1, frames + 1)[None] % n_fft).double() / n_fft
-    exact = 2 * torch.pi * centre + advance[0, :, :1].double() * t  # the float32 step, summed exactly
-    error = torch.remainder(phase - exact + torch.pi, 2 * torch.pi) - torch.pi
-    assert error.abs().max() < 1e-5
-
-
 def test_pitch_head_phase_advances_at_the_harmonic_nearest_each_bin(tmp_path):
     """Given F0 = 200 Hz, each bin's phase advances per frame by 2 pi h 200 hop / sr beyond the predicted phase,
     h the harmonic nearest the bin (at least the first); the model saves and loads with its pitch head."""

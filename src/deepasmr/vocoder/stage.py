@@ -50,7 +50,6 @@ class VocoderModelConfig:
     voicing_channels: int = 0  # its width (0 = the preset's)
     # Start the head afresh even if init_weights has one (with gan.voicing_only: refit just the head).
     new_voicing_head: bool = False
-    phase_advance: bool = False  # vocos: VocosConfig.phase_advance (init_weights may lack it)
     pitch_head: bool = False  # vocos: VocosConfig.pitch_head (needs F0 in data.voicing_labels)
     gan: GANConfig = field(default_factory=GANConfig)
 
@@ -175,7 +174,7 @@ def build_model(cfg: VocoderTrainConfig, dm: VocoderDataModule):
         if m.gan.voicing_only and not m.voicing_head:
             raise ConfigError("model.gan.voicing_only trains the voicing head alone: set model.voicing_head")
         preset = replace(VOCOS_PRESETS[m.preset], random_phase_styles=m.random_phase_styles,
-                         voicing_head=m.voicing_head, phase_advance=m.phase_advance, pitch_head=m.pitch_head)
+                         voicing_head=m.voicing_head, pitch_head=m.pitch_head)
         if m.voicing_channels:
             preset = replace(preset, voicing_channels=m.voicing_channels)
         generator = VocosGenerator(replace(preset, **{k: v for k, v in sizes.items() if v}))

@@ -47,12 +47,6 @@ class VocosConfig:
     # phase is drawn at random too. Trained beside the generator on PYIN labels (data.voicing_labels).
     voicing_head: bool = False
     voicing_channels: int = 64
-    # The head also predicts, per bin, how far its phase advances from the frame before (beside the bin's centre
-    # frequency), and the phase is the running sum of those advances plus the predicted phase. Why: a network
-    # that predicts absolute phase from the local mel, trained on reconstruction losses, settles for a phase
-    # that barely moves from frame to frame, which buzzes at the frame rate (86 Hz at hop 256) on voices whose
-    # pitch is elsewhere; a running sum carries each partial's phase forward, as a phase vocoder does.
-    phase_advance: bool = False
     # A small head that reads F0 from the mel (deepasmr.vocoder.voicing.PitchHead, trained on PYIN's F0); each
     # bin's phase then advances at the harmonic of F0 nearest to it, summed over frames, plus the predicted
     # phase. Training drives it with PYIN's F0 (data.voicing_labels made with F0).
@@ -130,8 +124,7 @@ class VocosGenerator(nn.Module):
         self.norm_in = nn.LayerNorm(cfg.dim, eps=cfg.layer_norm_eps)
         self.blocks = nn.ModuleList(ConvNeXtBlock(cfg) for _ in range(cfg.num_layers))
         self.norm_out = nn.LayerNorm(cfg.dim, eps=cfg.layer_norm_eps)
-        # Log-magnitude and phase of n_fft/2+1 bins (and their phase advance).
-        self.head = nn.Linear(cfg.dim, head_channels(cfg))
+        self.head = nn.Linear(cfg.dim, mel.n_fft + 2)  # log-magnitude and phase of n_fft/2+1 bins
         self.istft = ISTFT(mel.n_fft, mel.hop_length)
         self.voicing = VoicingHead(mel.n_mels, cfg.voicing_channels) if cfg.voicing_head else None
         self.pitch = PitchHead(mel.n_mels, cfg.voicing_channels) if cfg.pitch_head else None
@@ -151,11 +144,7 @@ class VocosGenerator(nn.Module):
         for block in self.blocks:
             x = block(x)
         h = self.head(self.norm_out(x.transpose(1, 2))).transpose(1, 2)
-        if self.cfg.phase_advance:
-            log_mag, phase, advance = h.chunk(3, dim=1)
-            phase = phase + self._running_phase(advance)
-        else:
-            log_mag, phase = h.chunk(2, dim=1)
+        log_mag, phase = h.chunk(2, dim=1)
         if self.pitch is not None:
             f0 = self.pitch.hz(mel) if f0 is None else f0
             phase = phase + self._harmonic_phase(f0.detach())
@@ -170,17 +159,6 @@ class VocosGenerator(nn.Module):
         centres = torch.arange(n_fft // 2 + 1, device=f0.device, dtype=torch.float64)[None, :, None] * sr / n_fft
         harmonic = torch.clamp(torch.round(centres / f0), min=1) * f0
         return (2 * torch.pi * harmonic * hop / sr).cumsum(dim=-1).remainder(2 * torch.pi).to(self.head.weight.dtype)
-
-    def _running_phase(self, advance: torch.Tensor) -> torch.Tensor:
-        """(B, bins, T) predicted advances beyond each bin's centre frequency -> each frame's running phase,
-        wrapped to [0, 2 pi). The centre-frequency part, k * hop / n_fft turns per frame, is exact in integers;
-        the predicted part sums in float64 so that long outputs keep their precision."""
-        n_fft, hop = self.cfg.mel.n_fft, self.cfg.mel.hop_length
-        bins, frames = advance.shape[1:]
-        k = torch.arange(bins, device=advance.device)[:, None]
-        t = torch.arange(1, frames + 1, device=advance.device)[None]
-        centre = (k * hop * t % n_fft).double() * (2 * torch.pi / n_fft)
-        return (centre + advance.double().cumsum(dim=-1)).remainder(2 * torch.pi).to(advance.dtype)
 
     def forward(self, mel: torch.Tensor, random_phase: torch.Tensor | None = None,
                 f0: torch.Tensor | None = None) -> torch.Tensor:
@@ -222,30 +200,14 @@ def save_vocos(model: VocosGenerator, folder: str | Path, dtype: torch.dtype | N
     return folder
 
 
-def head_channels(cfg: VocosConfig) -> int:
-    return (cfg.mel.n_fft // 2 + 1) * (3 if cfg.phase_advance else 2)
-
-
-def _add_advance_rows(state: dict, model: VocosGenerator) -> dict:
-    """A folder without phase advance warm-starting a model with it: the head's advance rows start at zero
-    (every bin advancing at its centre frequency on top of the folder's predicted phase)."""
-    weight, bias = state.get("head.weight"), state.get("head.bias")
-    rows = head_channels(model.cfg)
-    if not model.cfg.phase_advance or weight is None or bias is None or weight.shape[0] != rows * 2 // 3:
-        return state
-    extra = rows - weight.shape[0]
-    return {**state, "head.weight": torch.cat([weight, weight.new_zeros(extra, weight.shape[1])]),
-            "head.bias": torch.cat([bias, bias.new_zeros(extra)])}
-
-
 def warm_start(model: VocosGenerator, folder: str | Path, new_voicing_head: bool = False) -> VocosGenerator:
     """Copy a trained folder's weights into `model` (loading, or training on from them); a mismatch is a
     ModelFilesError. `new_voicing_head`: the model's voicing head keeps its init (the folder may have none, or
-    one of another width). A model with phase advance may start from a folder without it."""
+    one of another width). A folder without a pitch head leaves the model's fresh."""
     weights_path = Path(folder) / WEIGHTS_NAME
     if not weights_path.is_file():
         raise ModelFilesError(f"Vocos warm start: {folder} lacks {WEIGHTS_NAME}")
-    state = _add_advance_rows(load_file(str(weights_path)), model)
+    state = load_file(str(weights_path))
     if new_voicing_head:
         state = {k: v for k, v in state.items() if not k.startswith("voicing.")}
     try:
