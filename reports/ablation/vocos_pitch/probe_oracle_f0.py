@@ -9,8 +9,8 @@ import torch
 from deepasmr.audio import load_audio, log_mel
 from deepasmr.audio.features import MEL_PRESETS
 from deepasmr.eval.voicing import pitch_agreement, voicing_track
-from deepasmr.vocoder.voicing import frame_labels
 from deepasmr.vocoder.vocos import load_vocos
+from deepasmr.vocoder.voicing import frame_labels
 
 
 def main() -> None:

@@ -53,7 +53,9 @@ class GANConfig:
     # and x15 gives it the 3e-3 at which a lone fit learnt (v5: 81 % of dev frames after 2,000 steps; at step
     # 500 a run at the generator's rate stood at the same 73.5 %, so the start is not faster for it).
     voicing_weight: float = 1.0
-    voicing_lr_scale: float = 15.0
+    voicing_lr_scale: float = 15.0  # for a pitch head (VocosConfig.pitch_head) too: it also starts from scratch
+    # L1 (octaves) of a Vocos pitch head against the batch's PYIN F0 on voiced frames.
+    pitch_weight: float = 1.0
     # Train the voicing head alone (the generator is not run): refit a head, e.g. a wider one, on longer crops
     # than the generator's, in a fraction of a generator step's time.
     voicing_only: bool = False
@@ -198,7 +200,7 @@ class VocoderGAN(nn.Module):
         return frames if by_style is None else frames | by_style.to(frames.device)[:, None]
 
     def lr_scales(self) -> dict[str, float]:
-        """For the training entry's optimizer: the voicing head's learning-rate multiple."""
+        """For the training entry's optimizer: the voicing and pitch heads' learning-rate multiple."""
         return {"generator.voicing.": self.cfg.voicing_lr_scale, "generator.pitch.": self.cfg.voicing_lr_scale}
 
     def _discriminate(self, wav: torch.Tensor) -> list[tuple[torch.Tensor, list[torch.Tensor]]]:
@@ -261,7 +263,7 @@ class VocoderGAN(nn.Module):
         pitch = getattr(self.generator, "pitch", None)
         if pitch is not None and batch.get("f0") is not None:
             l1, within = pitch.loss(mel, batch["f0"])
-            loss_g = loss_g + self.cfg.voicing_weight * l1
+            loss_g = loss_g + self.cfg.pitch_weight * l1
             logs.update(pitch_l1=l1.detach(), pitch_within=within)
         loss = loss_g
         if self.adversarial:

@@ -49,7 +49,7 @@ class VocosConfig:
     voicing_channels: int = 64
     # A small head that reads F0 from the mel (deepasmr.vocoder.voicing.PitchHead, trained on PYIN's F0); each
     # bin's phase then advances at the harmonic of F0 nearest to it, summed over frames, plus the predicted
-    # phase. Training drives it with PYIN's F0 (data.voicing_labels made with F0).
+    # phase. Training drives it with PYIN's F0 (data.voicing_labels made with F0). As wide as the voicing head.
     pitch_head: bool = False
 
     @property
