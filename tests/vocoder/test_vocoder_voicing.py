@@ -118,9 +118,11 @@ def test_the_stage_trains_the_heads_on_labelled_clips_only(labelled_manifest, tm
     cfg.model = replace(cfg.model, pitch_head=True)
     train_set, _ = SPEC.build_data(cfg).build_datasets()
     assert set(train_set.ids) == {"espeak_normal", "espeak_whisper"}  # flite_kal16 has no labels
-    _, _, crop, flags, f0 = train_set[0]
+    _, _, crop, flags, f0 = train_set[train_set.ids.index("espeak_normal")]
     assert flags.shape == f0.shape == (crop.shape[-1] // TINY_MEL.hop_length,)
-    assert bool((f0[flags] == 0).all())  # PYIN's F0 rides along: zero on the unvoiced frames
+    # PYIN's F0 rides along: zero on the unvoiced frames, a speaking pitch on the voiced ones.
+    assert bool((f0[flags] == 0).all()) and bool((~flags).any())
+    assert bool(((f0[~flags] > 60) & (f0[~flags] < 400)).all())
     summary = train("vocoder", cfg)
     assert summary["global_step"] == 40
     series = read_metrics(tmp_path / "run" / "logs")

@@ -7,6 +7,7 @@ on exactly the frames PYIN calls unvoiced in the original brought copy-synthesis
 to its own R_UV (8 corpus/v2 test clips: 20.4 % originals, 7.8 % predicted phase, 22.8 % with PYIN's
 frames) with the words unchanged. At inference there is no original, so `VoicingHead` predicts those
 frames from the mel; it is trained beside the generator on labels made once per corpus (`label_rows`).
+The label files also keep PYIN's F0 of each frame, for `PitchHead` (a Vocos whose phase follows F0).
 
     python -m deepasmr.vocoder.voicing --manifest corpus/v2/manifest.jsonl --out runs/vocoder/voicing_v2.safetensors
 """
