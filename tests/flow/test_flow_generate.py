@@ -79,7 +79,7 @@ def test_guidance_interval_guides_only_the_early_steps(model, clip_mel):
 
 
 def test_guided_velocity_formula():
-    def velocity(x, cond, ids, t, mask, spk, phone_ids=None):
+    def velocity(x, cond, ids, t, mask, spk, phone_ids=None, f0=None):
         return cond.sum(-1, keepdim=True) + x  # v_null = x, v_cond = x + sum(cond)
 
     x, cond = torch.randn(1, 5, 3), torch.ones(1, 5, 3)
@@ -89,7 +89,7 @@ def test_guided_velocity_formula():
 
 
 def test_guided_velocity_adds_the_phone_term():
-    def velocity(x, cond, ids, t, mask, spk, phone_ids=None):
+    def velocity(x, cond, ids, t, mask, spk, phone_ids=None, f0=None):
         return x + cond.sum(-1, keepdim=True) + phone_ids[..., None]  # each condition adds its own part
 
     x, cond = torch.randn(1, 5, 3), torch.ones(1, 5, 3)

@@ -82,8 +82,9 @@ def test_phones_are_refused_where_they_cannot_apply(small_cfg, clip_mel):
 
 
 class _Recorder(nn.Module):
-    def forward(self, x_t, cond_mel, ids, t, mask, spk=None, phone_ids=None):
+    def forward(self, x_t, cond_mel, ids, t, mask, spk=None, phone_ids=None, f0=None):
         self.phone_ids = phone_ids
+        self.f0 = f0
         return torch.zeros_like(x_t, requires_grad=True)
 
 

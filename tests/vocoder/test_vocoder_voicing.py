@@ -19,7 +19,7 @@ from deepasmr.vocoder import VocoderConfig, load_vocoder
 from deepasmr.vocoder.gan import GANConfig
 from deepasmr.vocoder.stage import SPEC, VocoderDataConfig, VocoderModelConfig, build_model, tiny
 from deepasmr.vocoder.vocos import VOCOS_PRESETS, VocosGenerator, save_vocos, warm_start
-from deepasmr.vocoder.voicing import frame_unvoiced, label_rows, load_labels, save_labels
+from deepasmr.vocoder.voicing import frame_labels, frame_unvoiced, label_rows, load_labels, save_labels
 
 TINY_MEL = MEL_PRESETS["tiny"]
 SMALL = {"dim": 16, "intermediate_dim": 32, "num_layers": 1}
@@ -34,6 +34,21 @@ def test_labels_follow_the_phonation_of_real_clips(clip):
     assert flags_normal.shape == (log_mel(normal, TINY_MEL).shape[-1],)
     assert flags_whisper.mean() > 0.9
     assert flags_normal.mean() < 0.6
+
+
+def test_world_tracker_reads_the_pitch_pyin_reads(clip):
+    """WORLD (the fast tracker for a whole corpus) against PYIN on a real clip: one value per mel frame, the same
+    pitch wherever both hear voicing, and a whisper without any."""
+    normal, whisper = clip("espeak_normal")[0], clip("espeak_whisper")[0]
+    unvoiced, f0 = frame_labels(normal, TINY_MEL.sample_rate, TINY_MEL, tracker="world")
+    _, f0_pyin = frame_labels(normal, TINY_MEL.sample_rate, TINY_MEL)
+    assert f0.shape == f0_pyin.shape and np.array_equal(unvoiced, f0 <= 0)
+    both = (f0 > 0) & (f0_pyin > 0)
+    assert both.mean() > 0.3
+    assert np.mean(np.abs(np.log2(f0[both] / f0_pyin[both])) < np.log2(1.2)) > 0.9
+    assert (frame_labels(whisper, TINY_MEL.sample_rate, TINY_MEL, tracker="world")[1] > 0).mean() < 0.2
+    with pytest.raises(ValueError, match="tracker"):
+        label_rows([], tracker="crepe")
 
 
 def test_labels_round_trip_and_a_bad_file_is_a_clear_error(clip, tmp_path):

@@ -8,8 +8,13 @@ Vocos; PYIN on each wav is compared frame by frame with PYIN on the ground truth
 ground-truth voiced frames the output voices too, and of those the share whose F0 is within 20 % of the
 ground truth's (1 - gross pitch error); the median F0 ratio output / ground truth.
 
+A decoder told F0 (session 27, FlowConfig.pitch_cond) is probed with `--flow DIR --f0 oracle` (WORLD's F0 of
+the ground truth itself: can it render the harmonics when it knows the pitch?) and `--f0 predicted --pitch DIR`
+(the F0 predictor's, from the tokens and the prompt's register: what synthesis will get).
+
     python probe_decoded_pitch.py --testset corpus/v2/testsets_dev/EN_N2N_testset.json --audio-root corpus/v2 \
-        --limit 24 --stride 9 [--steps N] [--cfg W] [--vocos DIR] --json out.json
+        --limit 24 --stride 9 [--steps N] [--cfg W] [--vocos DIR] [--flow DIR --f0 oracle|predicted
+        [--pitch DIR]] --json out.json
 """
 from __future__ import annotations
 
@@ -22,8 +27,12 @@ import numpy as np
 import torch
 
 from deepasmr.audio import load_audio
+from deepasmr.flow.io import load_flow
 from deepasmr.pipeline.engine import DeepASMR
+from deepasmr.pitch import load_pitch
+from deepasmr.pitch.model import speaker_register
 from deepasmr.vocoder.base import VocoderConfig, load_vocoder
+from deepasmr.vocoder.voicing import world_f0
 
 F0_MIN, F0_MAX = 60.0, 400.0
 
@@ -53,12 +62,19 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=None)
     ap.add_argument("--cfg", type=float, default=None, help="guidance strength (default: the model's for normal)")
     ap.add_argument("--vocos", default=None, help="a Vocos folder to use instead of the bundle's")
+    ap.add_argument("--flow", default=None, help="a flow decoder folder to use instead of the bundle's")
+    ap.add_argument("--f0", choices=("none", "oracle", "predicted"), default="none",
+                    help="the F0 a pitch-told decoder gets: the ground truth's (WORLD) or the predictor's")
+    ap.add_argument("--pitch", default=None, help="F0 predictor folder (with --f0 predicted)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     model = DeepASMR.load()
     flow, mel_cfg = model.bundle.flow, model.bundle.mel_config
+    if args.flow is not None:
+        flow = load_flow(args.flow)
+    predictor = load_pitch(args.pitch) if args.f0 == "predicted" else None
     sr, hop, n_fft = mel_cfg.sample_rate, mel_cfg.hop_length, mel_cfg.n_fft
     vocos = model.bundle.vocoder
     if args.vocos is not None:
@@ -70,9 +86,18 @@ def main() -> None:
         prompt, _ = load_audio(Path(args.audio_root) / e["prompt_audio"], sr)
         gt_mel, gt_tokens = model.mel_tokens(gt, crop=False)
         p_mel, p_tokens = model.mel_tokens(prompt)
+        n_frames = gt_tokens.numel() * flow.cfg.token_ratio
+        f0 = None
+        if args.f0 == "oracle":
+            f0 = torch.zeros(n_frames)
+            known = torch.from_numpy(world_f0(gt, sr, mel_cfg))[:n_frames]
+            f0[: known.numel()] = known
+        elif args.f0 == "predicted":
+            register = speaker_register(world_f0(prompt, sr, mel_cfg), predictor.cfg)
+            f0 = predictor.generate(gt_tokens, 0.0 if register is None else register)
         decoded = flow.generate(gt_tokens, p_mel, p_tokens, None, seed=args.seed, steps=args.steps,
                                 cfg_strength=flow.cfg.cfg_strength_for("normal") if args.cfg is None else args.cfg,
-                                noise_scale=flow.cfg.noise_scale_for("normal"))
+                                noise_scale=flow.cfg.noise_scale_for("normal"), f0=f0)
         f0_ref, v_ref = pyin(gt, sr, hop, n_fft)
         row = {"key": e["key"], "speaker": e["ground_truth"].split("/")[-2][:16],
                "gt_median_f0": float(np.median(f0_ref[v_ref]))}

@@ -37,6 +37,11 @@ class FlowConfig:
     # the text-pointer LM knows which phone every token it writes speaks, so the decoder can be told too.
     # Training reads them from lm.phone_targets' alignment (flow data `alignment_tokenizer`).
     phone_vocab: tuple[str, ...] = ()
+    # Beyond the paper: F0 per frame as a condition (deepasmr.flow.pitch): a harmonic comb in mel bins plus
+    # known/voiced flags, projected and added to the input. The tiny decoder drops the harmonics of normal
+    # speech even from ground-truth tokens (reports/ablation/decoded_pitch/); told F0, it need not guess the pitch.
+    # Training reads F0 labels (flow data `pitch_labels`); inference takes F0 from a predictor or the caller.
+    pitch_cond: bool = False
 
     # --- velocity transformer -------------------------------------------------------------
     dim: int = 256
@@ -80,6 +85,8 @@ class FlowConfig:
     # Learning-rate multiple of the phone table: added at zero to a trained decoder, it must grow to the token
     # embeddings' scale (|w| ~ 0.8) within a fine-tuning run, where Adam moves a weight ~lr per step.
     phone_lr_scale: float = 10.0
+    # Share of examples trained without F0 (with pitch_cond): the decoder must still work when no F0 is given.
+    pitch_drop_prob: float = 0.2
     # Beyond the paper: with this probability an example uses batch['prompt_mel'] (another
     # utterance of the same speaker, e.g. in the other style) as the prefix. 0 = off.
     separate_prompt_prob: float = 0.0
@@ -133,7 +140,8 @@ class FlowConfig:
         if self.mel_preset not in MEL_PRESETS:
             raise ValueError(f"unknown mel preset {self.mel_preset!r}; choose from {sorted(MEL_PRESETS)}")
         object.__setattr__(self, "phone_vocab", tuple(self.phone_vocab))  # JSON and YAML give lists
-        for name in ("cfg_drop_prob", "prompt_token_drop_prob", "phone_drop_prob", "separate_prompt_prob"):
+        for name in ("cfg_drop_prob", "prompt_token_drop_prob", "phone_drop_prob", "pitch_drop_prob",
+                     "separate_prompt_prob"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be a probability, got {getattr(self, name)}")
         if not (0.0 <= self.prompt_min <= self.prompt_max < 1.0 and 0.0 < self.mask_min <= self.mask_max <= 1.0):

@@ -21,6 +21,7 @@ from deepasmr.audio import MelConfig
 from deepasmr.data.shards import ShardReader
 from deepasmr.errors import DataError
 from deepasmr.flow.config import FlowConfig
+from deepasmr.flow.pitch import UNKNOWN_F0
 
 PAIRINGS = ("none", "same_style", "other_style")
 
@@ -37,6 +38,9 @@ class FlowDataConfig:
     # The tokenizer that wrote the shards: its CTC head aligns each token to the phone it speaks, for a decoder
     # told the phones (model.phone_vocab; filled from the shards' phone vocabulary when left empty). None = off.
     alignment_tokenizer: str | None = None
+    # F0 labels for a decoder told the pitch (model.pitch_cond): a label file of `deepasmr.vocoder.voicing`
+    # ("<id>.f0" per utterance, Hz at the mel rate), e.g. `--tracker world` over the corpus. None = off.
+    pitch_labels: str | None = None
 
 
 def check_compatible(reader: ShardReader, cfg: FlowConfig) -> None:
@@ -98,11 +102,30 @@ def token_phones(shard_dir: str, splits: list[str], tokenizer_dir: str) -> dict[
             for u, pos in zip(utts, positions, strict=True)}
 
 
+def pitch_labels(path: str) -> dict[str, torch.Tensor]:
+    """{utterance id: F0 in Hz per mel frame} from a `deepasmr.vocoder.voicing` label file."""
+    from deepasmr.vocoder.voicing import load_labels, split_labels
+
+    _, f0 = split_labels(load_labels(path))
+    if not f0:
+        raise DataError(f"{path}: the label file holds no F0 (make it with python -m deepasmr.vocoder.voicing)")
+    return {k: torch.from_numpy(v) for k, v in f0.items()}
+
+
+def fit_frames(f0: torch.Tensor, n_frames: int) -> torch.Tensor:
+    """F0 labels cut or padded (unvoiced) to a mel's frame count: the two may differ by a frame at the end."""
+    out = torch.zeros(n_frames)
+    n = min(n_frames, f0.numel())
+    out[:n] = f0[:n]
+    return out
+
+
 class FlowDataset(Dataset):
     def __init__(self, reader: ShardReader, split: str, pairing: str = "same_style", max_items: int = 0,
-                 phones: dict[str, torch.Tensor] | None = None):
+                 phones: dict[str, torch.Tensor] | None = None, f0: dict[str, torch.Tensor] | None = None):
         self.reader = reader
         self.phones = phones  # per utterance id: each token's phone id (token_phones), or None
+        self.f0 = f0  # per utterance id: F0 in Hz per mel frame (pitch_labels), or None
         self.rows = [r for r in reader.index if r.get("split") == split]
         if max_items:
             self.rows = self.rows[:max_items]
@@ -119,6 +142,10 @@ class FlowDataset(Dataset):
         item = {"id": row["id"], **load_utterance(self.reader, row["id"])}
         if self.phones is not None:
             item["phones"] = self.phones[row["id"]]
+        if self.f0 is not None:  # an utterance without a label is "F0 not known"
+            n = item["mel"].shape[-1]
+            known = self.f0.get(row["id"])
+            item["f0"] = torch.full((n,), UNKNOWN_F0) if known is None else fit_frames(known, n)
         partners = self.partners[i]
         if partners:
             j = partners[int(torch.randint(len(partners), ()))]
@@ -154,6 +181,8 @@ def collate(items: list[dict], log_floor: float, frame_rate: float) -> dict:
     }
     if all("phones" in it for it in items):
         batch["phones"] = _pad_stack([it["phones"] for it in items], 0, torch.long)
+    if all("f0" in it for it in items):
+        batch["f0"] = _pad_stack([it["f0"] for it in items], UNKNOWN_F0, torch.float32)
     if all("spk_emb" in it for it in items):
         batch["spk_emb"] = torch.stack([it["spk_emb"].float().reshape(-1) for it in items])
     if any("prompt_mel" in it for it in items):

@@ -15,7 +15,8 @@ contiguous span, of which the prefix layout is a special case. With a separate p
 Tokens reach the network as frame-rate ids: frame f of a region with tokens z gets
 z[min(f // ratio, len(z) - 1)], so a region whose frame count is not exactly len(z) x ratio still
 aligns from its start. Frames without tokens carry the pad id. Phone ids (FlowConfig.phone_vocab), one per
-token, reach it the same way; prompt frames and padding carry the "unknown phone" id.
+token, reach it the same way; prompt frames and padding carry the "unknown phone" id. F0 (FlowConfig.pitch_cond)
+is already per frame; prompt frames and padding carry "unknown" (deepasmr.flow.pitch.UNKNOWN_F0).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+
+from deepasmr.flow.pitch import UNKNOWN_F0
 
 
 def frame_token_ids(tokens: torch.Tensor, n_frames: int, ratio: int, pad: int) -> torch.Tensor:
@@ -72,13 +75,14 @@ def span_prompt(n: int, mask_min: float, mask_max: float, generator=None) -> tor
 @dataclass
 class Region:
     """One item's sequence before padding: mel [L, C] (None at inference: unknown), ids [L], the
-    prompt mask [L], where the target begins, and frame-rate phone ids [L] if known."""
+    prompt mask [L], where the target begins, frame-rate phone ids [L] and F0 [L] (Hz) if known."""
 
     ids: torch.Tensor
     prompt: torch.Tensor
     target_start: int
     mel: torch.Tensor | None = None
     phones: torch.Tensor | None = None
+    f0: torch.Tensor | None = None
 
 
 @dataclass
@@ -90,6 +94,7 @@ class Packed:
     target_start: torch.Tensor  # [B]
     lengths: torch.Tensor  # [B]
     phones: torch.Tensor | None = None  # [B, L] frame-rate phone ids (a decoder with phone_vocab)
+    f0: torch.Tensor | None = None  # [B, L] Hz, UNKNOWN_F0 where not known (a decoder with pitch_cond)
 
     @property
     def cond_mel(self) -> torch.Tensor:
@@ -102,7 +107,8 @@ class Packed:
 
 def pack(regions: list[Region], n_mels: int, pad: int, null_phone: int | None = None) -> Packed:
     """Pad the regions into one batch on the device of their tensors. With `null_phone` (a decoder told the
-    phones) the batch carries phone ids, `null_phone` wherever a region has none."""
+    phones) the batch carries phone ids, `null_phone` wherever a region has none. When any region has F0, the
+    batch carries F0, unknown wherever a region has none."""
     device = regions[0].ids.device
     lengths = torch.tensor([r.ids.numel() for r in regions], dtype=torch.long, device=device)
     b, length = len(regions), int(lengths.max())
@@ -110,6 +116,7 @@ def pack(regions: list[Region], n_mels: int, pad: int, null_phone: int | None = 
     ids = torch.full((b, length), pad, dtype=torch.long, device=device)
     prompt = torch.zeros(b, length, dtype=torch.bool, device=device)
     phones = None if null_phone is None else torch.full((b, length), null_phone, dtype=torch.long, device=device)
+    f0 = torch.full((b, length), UNKNOWN_F0, device=device) if any(r.f0 is not None for r in regions) else None
     for i, r in enumerate(regions):
         n = r.ids.numel()
         ids[i, :n] = r.ids
@@ -118,6 +125,8 @@ def pack(regions: list[Region], n_mels: int, pad: int, null_phone: int | None = 
             mel[i, :n] = r.mel
         if phones is not None and r.phones is not None:
             phones[i, :n] = r.phones
+        if f0 is not None and r.f0 is not None:
+            f0[i, :n] = r.f0
     mask = torch.arange(length, device=device)[None] < lengths[:, None]
     starts = torch.tensor([r.target_start for r in regions], dtype=torch.long, device=device)
-    return Packed(mel, ids, prompt, mask, starts, lengths, phones)
+    return Packed(mel, ids, prompt, mask, starts, lengths, phones, f0)

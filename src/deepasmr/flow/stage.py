@@ -15,7 +15,7 @@ from torch import nn
 from deepasmr.data.shards import ShardReader
 from deepasmr.errors import DataError
 from deepasmr.flow.config import FLOW_PRESETS, FlowConfig
-from deepasmr.flow.data import FlowDataConfig, FlowDataset, check_compatible, collate, token_phones
+from deepasmr.flow.data import FlowDataConfig, FlowDataset, check_compatible, collate, pitch_labels, token_phones
 from deepasmr.flow.decoder import FlowDecoder
 from deepasmr.flow.io import load_flow, save_flow
 from deepasmr.train.config import BatchConfig, OptimConfig, TrainerConfig
@@ -72,8 +72,9 @@ class FlowDataModule(FrameDataModule):
         has_val = d.val_split and any(r.get("split") == d.val_split for r in reader.index)
         splits = [d.train_split, d.val_split] if has_val else [d.train_split]
         phones = token_phones(d.shard_dir, splits, d.alignment_tokenizer) if d.alignment_tokenizer else None
-        train = FlowDataset(reader, d.train_split, d.prompt_pairing, d.max_items, phones)
-        val = FlowDataset(reader, d.val_split, d.prompt_pairing, d.max_items, phones) if has_val else None
+        f0 = pitch_labels(d.pitch_labels) if d.pitch_labels else None
+        train = FlowDataset(reader, d.train_split, d.prompt_pairing, d.max_items, phones, f0)
+        val = FlowDataset(reader, d.val_split, d.prompt_pairing, d.max_items, phones, f0) if has_val else None
         return train, val
 
 
@@ -89,8 +90,10 @@ class FlowTrainModel(nn.Module):
         return {"loss": self.decoder(batch)}
 
     def lr_scales(self) -> dict[str, float]:
-        """For the training entry's optimizer: the phone table's learning-rate multiple."""
-        return {"decoder.net.tokens.phones.": self.decoder.cfg.phone_lr_scale}
+        """For the training entry's optimizer: the learning-rate multiple of the inputs a trained decoder may gain
+        at zero (the phone table, the F0 projection), which must grow within a fine-tuning run."""
+        scale = self.decoder.cfg.phone_lr_scale
+        return {"decoder.net.tokens.phones.": scale, "decoder.net.pitch_proj.": scale}
 
 
 def _phone_vocab(cfg: FlowStageConfig) -> tuple[str, ...]:
@@ -107,8 +110,9 @@ def build_model(cfg: FlowStageConfig, datamodule) -> FlowTrainModel:
     if cfg.init_from:
         start = load_flow(cfg.init_from).state_dict()
         ours = model.decoder.state_dict()
-        # A phone table the start lacks begins at zero (layers.TokenEncoder): the start's behaviour is kept.
-        added = {k for k in ours.keys() - start.keys() if k.startswith("net.tokens.phones.")}
+        # A phone table or F0 projection the start lacks begins at zero (layers.TokenEncoder, transformer): the
+        # start's behaviour is kept.
+        added = {k for k in ours.keys() - start.keys() if k.startswith(("net.tokens.phones.", "net.pitch_proj."))}
         wrong = sorted(k for k in (ours.keys() | start.keys()) - added
                        if k not in ours or k not in start or ours[k].shape != start[k].shape)
         if wrong:

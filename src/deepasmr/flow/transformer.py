@@ -25,6 +25,7 @@ from deepasmr.flow.layers import (
     TokenEncoder,
     rotary_tables,
 )
+from deepasmr.flow.pitch import pitch_feature_dim, pitch_features
 
 
 class VelocityTransformer(nn.Module):
@@ -35,6 +36,11 @@ class VelocityTransformer(nn.Module):
         self.tokens = TokenEncoder(cfg.vocab_size, cfg.token_dim, cfg.token_conv_layers, cfg.token_conv_kernel,
                                    len(cfg.phone_vocab))
         self.in_proj = nn.Linear(2 * n_mels + cfg.token_dim, cfg.dim)
+        # Added to the input from zero, so a decoder trained without F0 starts out unchanged (fine-tuning); no
+        # bias, so unknown F0 (all-zero features) adds exactly nothing.
+        self.pitch_proj = nn.Linear(pitch_feature_dim(n_mels), cfg.dim, bias=False) if cfg.pitch_cond else None
+        if self.pitch_proj is not None:
+            nn.init.zeros_(self.pitch_proj.weight)
         self.conv_pos = ConvPositionEmbedding(cfg.dim, cfg.conv_pos_kernel, cfg.conv_pos_groups)
         self.time = TimeEmbedding(cfg.time_freq_dim, cfg.cond_dim, cfg.time_scale)
         self.spk = nn.Linear(cfg.spk_emb_dim, cfg.cond_dim) if cfg.use_spk_emb else None
@@ -55,12 +61,16 @@ class VelocityTransformer(nn.Module):
         mask: torch.Tensor,
         spk_emb: torch.Tensor | None = None,
         phone_ids: torch.Tensor | None = None,
+        f0: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """x_t, cond_mel: [B, L, n_mels] (normalised; cond zero outside the prompt); token_ids: [B, L]
         frame-rate ids; t: [B]; mask: [B, L] bool; spk_emb: [B, spk_emb_dim] or None (= zeros);
-        phone_ids: [B, L] frame-rate phone ids or None (= unknown). Returns the velocity [B, L, n_mels]."""
+        phone_ids: [B, L] frame-rate phone ids or None (= unknown); f0: [B, L] Hz per frame (deepasmr.flow.pitch;
+        a decoder with pitch_cond) or None (= unknown). Returns the velocity [B, L, n_mels]."""
         tok = self.tokens(token_ids, mask, phone_ids)
         x = self.in_proj(torch.cat([x_t, cond_mel, tok], dim=-1))
+        if self.pitch_proj is not None and f0 is not None:  # unknown F0 gives zero features: nothing to add
+            x = x + self.pitch_proj(pitch_features(f0, self.cfg.mel).to(x.dtype))
         x = self.conv_pos(x, mask)
         c = self.time(t)
         if self.spk is not None:

@@ -81,6 +81,7 @@ class Bundle:
     vocoder: object  # deepasmr.vocoder.Vocoder
     pools: dict = field(default_factory=dict)  # style -> deepasmr.speaker.pool.Pool
     phone_vocab: object = None  # deepasmr.tokenizer.vocab.PhoneVocab of the tokenizer's CTC phone head
+    pitch: object = None  # deepasmr.pitch.PitchPredictor, with a decoder told F0 (FlowConfig.pitch_cond)
     meta: dict = field(default_factory=dict)
 
     @property
@@ -134,17 +135,22 @@ def load_bundle(path: str | os.PathLike | None = None) -> Bundle:
     tokenizer, phone_vocab, tok_meta = load_tokenizer(root)
     lm = load_lm(root)
     flow = load_flow(root)
+    pitch = None
+    if flow.cfg.pitch_cond:  # the decoder is told F0, so the bundle must say where F0 comes from
+        from deepasmr.pitch import load_pitch
+
+        pitch = load_pitch(root)
     try:
         vocoder = vocoder_from_entry(meta.get("vocoder"), root)
     except (TypeError, ValueError) as err:
         raise ModelFilesError(f"{root / BUNDLE_JSON}: bad vocoder entry {meta.get('vocoder')!r} ({err})") from None
-    for module in (tokenizer, lm, flow):
+    for module in (tokenizer, lm, flow, *([pitch] if pitch is not None else [])):
         module.eval()
         for p in module.parameters():
             p.requires_grad_(False)
     with torch.no_grad():
         bundle = Bundle(root=root, tokenizer=tokenizer, tokenizer_meta=tok_meta, lm=lm,
                         text_tokenizer=text_tokenizer(lm.cfg), flow=flow, vocoder=vocoder,
-                        pools=load_pools(root / "pools"), meta=meta, phone_vocab=phone_vocab)
+                        pools=load_pools(root / "pools"), meta=meta, phone_vocab=phone_vocab, pitch=pitch)
     _check_compatible(bundle)
     return bundle

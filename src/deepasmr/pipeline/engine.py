@@ -184,8 +184,28 @@ class DeepASMR:
             tokens = self.mel_tokens(wav, crop=False)[1].tolist()
         return text_tok.encode(prompt.text, prompt.language or lang), list(tokens)
 
-    def _synthesize(self, texts, references, style, prompt_ids, speaker_wav, seed, steps, clock, notes
-                    ) -> tuple[list, list[int]]:
+    def _pitch_register(self, clip_wav: np.ndarray, routed, notes: list[str]) -> float | None:
+        """For a decoder told F0, with normal output: the speaker's register for the F0 predictor — the clip's mean
+        pitch, or for a whispered clip the task prompt's (the pool's nearest voice), else the predictor's centre.
+        None when no F0 is predicted (no predictor, or whispered output: the decoder is then told nothing)."""
+        predictor = self.bundle.pitch
+        if predictor is None or routed.output_style != "normal":
+            return None
+        from deepasmr.audio import load_audio
+        from deepasmr.pitch.model import clip_register
+
+        mel = self.bundle.mel_config
+        register, source = clip_register(clip_wav, mel, predictor.cfg), "the voice clip"
+        if register is None and routed.task_prompt.audio is not None and routed.mode != "self":
+            wav, _ = load_audio(routed.task_prompt.audio, mel.sample_rate)
+            register, source = clip_register(wav, mel, predictor.cfg), "the task prompt"
+        if register is None:
+            register, source = 0.0, "a default (no voiced prompt)"
+        notes.append(f"F0 predicted around {predictor.cfg.centre_hz * 2**register:.0f} Hz, the register of {source}")
+        return register
+
+    def _synthesize(self, texts, references, style, prompt_ids, speaker_wav, seed, steps, clock, notes,
+                    register: float | None = None) -> tuple[list, list[int]]:
         from deepasmr.lm.generate import LMRequest
         from deepasmr.lm.rerank import best_of
         from deepasmr.lm.sampling import DecodeConfig
@@ -210,11 +230,13 @@ class DeepASMR:
         pieces = []
         for i, tokens in enumerate(out.tokens):
             t0 = time.perf_counter()
-            mel = b.flow.generate(torch.tensor(tokens, dtype=torch.long), spk_mel, spk_tokens, spk_emb,
+            tokens = torch.tensor(tokens, dtype=torch.long)
+            f0 = None if register is None else b.pitch.generate(tokens, register)
+            mel = b.flow.generate(tokens, spk_mel, spk_tokens, spk_emb,
                                   steps=steps if steps is not None else cfg.steps, cfg_strength=cfg_strength,
                                   seed=None if seed is None else seed + i, noise_scale=noise_scale,
                                   precision=cfg.precision, phones=self._spoken_phones(texts[i], out, i),
-                                  phone_cfg_strength=cfg.phone_cfg_strength)
+                                  phone_cfg_strength=cfg.phone_cfg_strength, f0=f0)
             clock.add("flow", t0)
             t0 = time.perf_counter()
             # A vocoder may draw randomness (Vocos random_phase_styles): seeded requests stay reproducible.
@@ -346,9 +368,10 @@ class DeepASMR:
         clock.add("task_prompt", t0)
         speaker_wav, n_tokens, spans = clip_wav, [], []
         references = self._reference_phones(sentences, ids, lang)
+        register = self._pitch_register(clip_wav, routed, notes)
         for it in range(iterations):
             pieces, n_tokens = self._synthesize(ids, references, style, prompt_ids, speaker_wav, seed, steps, clock,
-                                                notes)
+                                                notes, register)
             speaker_wav, spans = self._join(pieces)
             if it + 1 < iterations:
                 notes.append(f"refinement pass {it + 2}: the previous output is the speaker prompt")

@@ -20,6 +20,7 @@ STAGES: dict[str, str] = {
     "lm": "deepasmr.lm.stage:SPEC",
     "flow": "deepasmr.flow.stage:SPEC",
     "vocoder": "deepasmr.vocoder.stage:SPEC",
+    "pitch": "deepasmr.pitch.stage:SPEC",
     "toy": "deepasmr.train.toy:SPEC",  # a seconds-fast stage for tests and as a template
 }
 

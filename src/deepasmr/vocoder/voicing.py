@@ -8,6 +8,8 @@ to its own R_UV (8 corpus/v2 test clips: 20.4 % originals, 7.8 % predicted phase
 frames) with the words unchanged. At inference there is no original, so `VoicingHead` predicts those
 frames from the mel; it is trained beside the generator on labels made once per corpus (`label_rows`).
 The label files also keep PYIN's F0 of each frame, for `PitchHead` (a Vocos whose phase follows F0).
+`--tracker world` labels with WORLD's DIO + StoneMask instead: ~50x faster than PYIN, for the F0 of a whole
+corpus (the flow decoder's pitch condition, deepasmr.flow.pitch).
 
     python -m deepasmr.vocoder.voicing --manifest corpus/v2/manifest.jsonl --out runs/vocoder/voicing_v2.safetensors
 """
@@ -30,17 +32,42 @@ from deepasmr.audio.features import MEL_PRESETS, MelConfig
 F0_SUFFIX = ".f0"  # label files may also hold each utterance's PYIN F0 under "<id>.f0"
 
 
-def frame_labels(wav: np.ndarray, sr: int, mel: MelConfig) -> tuple[np.ndarray, np.ndarray]:
+TRACKERS = ("pyin", "world")
+
+
+def frame_centres(n_frames: int, mel: MelConfig) -> np.ndarray:
+    """Seconds at which mel frame j is centred: sample (j + 1/2) hop (same padding, see audio.features.log_mel)."""
+    return (np.arange(n_frames) + 0.5) * mel.hop_length / mel.sample_rate
+
+
+def world_f0(wav: np.ndarray, sr: int, mel: MelConfig) -> np.ndarray:
+    """(frames,) float32 F0 in Hz at the log-mel's frame rate, 0 where WORLD's DIO + StoneMask find no voicing;
+    frames = len(wav) // hop. The speaking range searched is 60-600 Hz."""
+    import pyworld
+
+    x = np.ascontiguousarray(wav, dtype=np.float64)
+    period_ms = 1000.0 * mel.hop_length / sr
+    f0, times = pyworld.dio(x, sr, f0_floor=60.0, f0_ceil=600.0, frame_period=period_ms)
+    f0 = pyworld.stonemask(x, f0, times, sr)
+    centres = frame_centres(wav.shape[-1] // mel.hop_length, mel)
+    k = np.clip(np.round(centres * 1000.0 / period_ms).astype(int), 0, f0.size - 1)
+    return f0[k].astype(np.float32)
+
+
+def frame_labels(wav: np.ndarray, sr: int, mel: MelConfig, tracker: str = "pyin") -> tuple[np.ndarray, np.ndarray]:
     """((frames,) bool, (frames,) float32 Hz) at the log-mel's frame rate: True where PYIN (deepasmr.eval's
     R_UV analysis) does not call the frame voiced, silence included; PYIN's F0 (0 on those frames). `wav` is
-    at `mel.sample_rate`; frames = len(wav) // hop."""
+    at `mel.sample_rate`; frames = len(wav) // hop. tracker "world": `world_f0`'s voicing and F0 instead."""
     from deepasmr.eval.voicing import voicing_track
+
+    if tracker == "world":
+        f0 = world_f0(wav, sr, mel)
+        return f0 <= 0, f0
 
     track = voicing_track(wav, sr)
     n_frames = wav.shape[-1] // mel.hop_length
-    # Mel frame j is centred on sample (j + 1/2) hop (same padding, see audio.features.log_mel); PYIN's
-    # frame k on k * its hop (librosa centres its frames).
-    centres = (np.arange(n_frames) + 0.5) * mel.hop_length / sr
+    # PYIN's frame k is centred on k * its hop (librosa centres its frames).
+    centres = frame_centres(n_frames, mel)
     k = np.clip(np.round(centres * track.config.frame_rate).astype(int), 0, track.voiced.size - 1)
     voiced = track.voiced[k] & np.isfinite(track.f0[k])
     return ~voiced, np.where(voiced, track.f0[k], 0.0).astype(np.float32)
@@ -51,27 +78,31 @@ def frame_unvoiced(wav: np.ndarray, sr: int, mel: MelConfig) -> np.ndarray:
     return frame_labels(wav, sr, mel)[0]
 
 
-def _label_one(args: tuple[str, str, str]) -> tuple[str, np.ndarray, np.ndarray]:
+def _label_one(args: tuple[str, str, str, str]) -> tuple[str, np.ndarray, np.ndarray]:
     from deepasmr.audio import load_audio
 
-    utt_id, path, preset = args
+    utt_id, path, preset, tracker = args
     mel = MEL_PRESETS[preset]
     wav, sr = load_audio(path, mel.sample_rate, trim=False)
-    unvoiced, f0 = frame_labels(wav, sr, mel)
+    unvoiced, f0 = frame_labels(wav, sr, mel, tracker)
     return utt_id, unvoiced.astype(np.uint8), f0
 
 
-def label_rows(rows: Sequence[dict], mel: str = "tiny", workers: int = 1) -> dict[str, np.ndarray]:
+def label_rows(rows: Sequence[dict], mel: str = "tiny", workers: int = 1,
+               tracker: str = "pyin") -> dict[str, np.ndarray]:
     """{id: (frames,) uint8 unvoiced flags, id + F0_SUFFIX: (frames,) float32 F0 in Hz} for manifest rows
-    ({"id", "path"} with absolute paths)."""
+    ({"id", "path"} with absolute paths), from `tracker` (one of TRACKERS)."""
     from tqdm import tqdm
 
-    jobs = [(r["id"], str(r["path"]), mel) for r in rows]
+    if tracker not in TRACKERS:
+        raise ValueError(f"unknown pitch tracker {tracker!r}; choose from {TRACKERS}")
+    jobs = [(r["id"], str(r["path"]), mel, tracker) for r in rows]
+    desc = f"{tracker.upper()} labels"
     if workers <= 1:
-        results = [_label_one(job) for job in tqdm(jobs, desc="PYIN labels")]
+        results = [_label_one(job) for job in tqdm(jobs, desc=desc)]
     else:
         with ProcessPoolExecutor(workers) as pool:
-            results = list(tqdm(pool.map(_label_one, jobs, chunksize=8), total=len(jobs), desc="PYIN labels"))
+            results = list(tqdm(pool.map(_label_one, jobs, chunksize=8), total=len(jobs), desc=desc))
     labels = {}
     for utt_id, unvoiced, f0 in results:
         labels[utt_id], labels[utt_id + F0_SUFFIX] = unvoiced, f0
@@ -171,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="at most this many utterances per (split, language, style), spread over speakers (0: all)")
     p.add_argument("--mel", default="tiny", choices=sorted(MEL_PRESETS))
     p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--tracker", default="pyin", choices=TRACKERS,
+                   help="pyin (the R_UV analysis's, for the vocoder's heads) or world (fast, for a whole corpus)")
     args = p.parse_args(argv)
     if not args.manifest.is_file():
         p.error(f"no manifest at {args.manifest}")
@@ -184,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         members.sort(key=lambda r: (r["speaker"], r["id"]))
         step = max(1, len(members) // args.per_group) if args.per_group else 1
         rows.extend(members[::step][: args.per_group or None])
-    labels = label_rows(rows, args.mel, args.workers)
+    labels = label_rows(rows, args.mel, args.workers, args.tracker)
     flags, _ = split_labels(labels)
     frames = sum(v.size for v in flags.values())
     share = sum(int(v.sum()) for v in flags.values()) / max(frames, 1)
