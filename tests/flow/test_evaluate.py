@@ -91,3 +91,34 @@ def test_phone_error_rate_reads_the_real_mel_better_than_an_untrained_decoders(t
         per = figures["phone_error_rate"]
         assert set(per) == {"decoder_mel", "vocoded", "ground_truth"}, group
         assert per["ground_truth"] < 0.8 < per["decoder_mel"], (group, per)
+
+
+def test_a_decoder_told_f0_gets_the_predictors_for_normal_targets(test_shards, bundle_dir, tiny_corpus, tmp_path):
+    """--pitch: normal-style targets are decoded with the F0 predictor's F0 (here untrained), as synthesis does;
+    a decoder trained without F0 is refused."""
+    import torch
+
+    from deepasmr.errors import DataError
+    from deepasmr.flow import FlowDecoder
+    from deepasmr.flow.io import load_flow, save_flow
+    from deepasmr.pitch import PitchConfig, PitchPredictor, save_pitch
+
+    save_pitch(PitchPredictor(PitchConfig(dim=16, layers=1)), tmp_path / "pitch")
+    args = ["--shards", str(test_shards), "--corpus", str(tiny_corpus.parent), "--per-group", "1", "--steps", "1",
+            "--no-asr", "--styles", "normal", "--noise-sweep", "1", "--pitch", str(tmp_path / "pitch")]
+    with pytest.raises(DataError, match="trained with F0"):
+        main(["--flow", str(bundle_dir), *args])
+    torch.manual_seed(0)
+    told = FlowDecoder(load_flow(bundle_dir).cfg.with_(pitch_cond=True))
+    torch.nn.init.normal_(told.net.final.proj.weight, std=0.1)
+    torch.nn.init.normal_(told.net.pitch_proj.weight, std=0.1)
+    save_flow(told, tmp_path / "flow")
+    figures = {}
+    for name, extra in (("told", []), ("untold", args[-2:])):
+        out = tmp_path / f"{name}.json"
+        run = [a for a in args if a not in extra]
+        assert main(["--flow", str(tmp_path / "flow"), *run, "--json", str(out)]) == 0
+        figures[name] = json.loads(out.read_text())["noise_sweep"]["1.0"]
+    assert figures["told"].keys() == figures["untold"].keys()
+    for group, told_figures in figures["told"].items():  # same utterances and noise; only the F0 differs
+        assert told_figures["mel_l1"] != figures["untold"][group]["mel_l1"]

@@ -14,7 +14,7 @@
 
     python -m deepasmr.flow.evaluate --flow models/tiny --shards runs/shards/v1 --corpus corpus/v1 \\
         [--per-group 4] [--steps 10] [--cfg-strength 0.7] [--noise-scale 1.0] [--tokenizer models/tiny] \\
-        [--phones models/tiny [--phone-cfg-strength 2]] [--json out.json]
+        [--phones models/tiny [--phone-cfg-strength 2]] [--pitch DIR] [--json out.json]
     python -m deepasmr.flow.evaluate ... --split dev --noise-sweep 1,0.7,0.5 [--styles normal]
 """
 
@@ -43,8 +43,9 @@ class _Decoder:
     """Tokens + prompt utterance -> waveform at the vocoder's rate."""
 
     def __init__(self, flow, vocoder, reader: ShardReader, seed: int, phones: dict | None = None,
-                 max_prompt_frames: int | None = None, **sampling):
+                 max_prompt_frames: int | None = None, f0_of=None, **sampling):
         self.flow, self.vocoder, self.reader, self.seed = flow, vocoder, reader, seed
+        self.f0_of = f0_of  # (target id, prompt id) -> F0 per output frame or None, for a decoder told F0
         self.max_prompt_frames = max_prompt_frames  # the prompt's mel cut to this (None: whole utterance)
         self.phones = phones  # per utterance id, each token's phone id (flow.data.token_phones), or None
         # steps / cfg_strength / cfg_until / noise_scale / phone_cfg_strength for FlowDecoder.generate (None = config)
@@ -66,7 +67,8 @@ class _Decoder:
             sampling["cfg_strength"] = self.flow.cfg.cfg_strength_for(style)
         with torch.no_grad():
             mel = self.flow.generate(target["tokens"].long(), p_mel, p_tok[: p_mel.shape[-1] // r], seed=self.seed,
-                                     phones=None if self.phones is None else self.phones[target_id], **sampling)
+                                     phones=None if self.phones is None else self.phones[target_id],
+                                     f0=None if self.f0_of is None else self.f0_of(target_id, prompt_id), **sampling)
             wav = self.vocoder.generate(mel, style=style).cpu().numpy().astype(np.float32)
         return wav, mel, target["mel"].float()
 
@@ -158,6 +160,25 @@ def _told_phones(flow, shard_dir: str, split: str, tokenizer_dir: str) -> dict:
     return token_phones(shard_dir, [split], tokenizer_dir)
 
 
+def _predicted_f0(pitch_dir: str, reader: ShardReader, paths: dict, mel):
+    """(target id, prompt id) -> the predictor's F0 for a normal-style target around the prompt's register
+    (WORLD on the prompt's recording), None for a whispered one (synthesis tells the decoder nothing then)."""
+    from deepasmr.audio import load_audio
+    from deepasmr.pitch import load_pitch
+    from deepasmr.pitch.model import clip_register
+
+    predictor = load_pitch(pitch_dir)
+    style_of = {r["id"]: r["style"] for r in reader.index}
+
+    def f0_of(target_id: str, prompt_id: str) -> torch.Tensor | None:
+        if style_of[target_id] != "normal":
+            return None
+        register = clip_register(load_audio(paths[prompt_id], mel.sample_rate)[0], mel, predictor.cfg)
+        return predictor.generate(reader[target_id]["tokens"].long(), 0.0 if register is None else register)
+
+    return f0_of
+
+
 def main(argv: list[str] | None = None) -> int:
     from deepasmr.audio import load_audio
     from deepasmr.data.manifest import read_manifest
@@ -193,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
                     "head (the one whose codes the shards hold)")
     ap.add_argument("--phones", metavar="DIR", help="a decoder trained with phones gets each token's phone, aligned "
                     "by this tokenizer's CTC head (as a text-pointer LM would give them); default: none")
+    ap.add_argument("--pitch", metavar="DIR", help="a decoder told F0 gets this F0 predictor's, around the prompt's "
+                    "register, for normal-style targets (as synthesis does); default: none")
     ap.add_argument("--max-prompt-frames", type=int, default=None,
                     help="cut each prompt's mel to this many frames (default: the whole utterance)")
     ap.add_argument("--json")
@@ -220,10 +243,15 @@ def main(argv: list[str] | None = None) -> int:
         asr = get_backend(None, "en")
     phones = PhoneReader(args.tokenizer) if args.tokenizer else None
     told = _told_phones(flow, args.shards, args.split, args.phones) if args.phones else None
+    if args.pitch and not flow.cfg.pitch_cond:
+        from deepasmr.errors import DataError
+
+        raise DataError("--pitch needs a decoder trained with F0 (FlowConfig.pitch_cond)")
+    f0_of = _predicted_f0(args.pitch, reader, paths, flow.cfg.mel) if args.pitch else None
     if args.noise_sweep:
         sweep = {}
         for scale in (float(x) for x in args.noise_sweep.split(",")):
-            decode = _Decoder(flow, vocoder, reader, args.seed, told, args.max_prompt_frames, steps=args.steps,
+            decode = _Decoder(flow, vocoder, reader, args.seed, told, args.max_prompt_frames, f0_of, steps=args.steps,
                               cfg_strength=args.cfg_strength, cfg_until=args.cfg_until, noise_scale=scale,
                               phone_cfg_strength=args.phone_cfg_strength)
             sweep[str(scale)] = reconstruction(decode, groups, wav_of, embed, asr, args.per_group, sr, phones)
@@ -231,12 +259,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     sampling = {"steps": args.steps, "cfg_strength": args.cfg_strength, "cfg_until": args.cfg_until,
                 "noise_scale": args.noise_scale, "phone_cfg_strength": args.phone_cfg_strength}
-    decode = _Decoder(flow, vocoder, reader, args.seed, told, args.max_prompt_frames, **sampling)
+    decode = _Decoder(flow, vocoder, reader, args.seed, told, args.max_prompt_frames, f0_of, **sampling)
     defaults = {"steps": flow.cfg.steps, "cfg_until": flow.cfg.cfg_until,
                 "phone_cfg_strength": flow.cfg.phone_cfg_strength,
                 "cfg_strength": {s: flow.cfg.cfg_strength_for(s) for s in ("asmr", "normal")},
                 "noise_scale": {s: flow.cfg.noise_scale_for(s) for s in ("asmr", "normal")}}
-    report = {"split": args.split, "told_phones": told is not None, "max_prompt_frames": args.max_prompt_frames,
+    report = {"split": args.split, "told_phones": told is not None, "told_f0": f0_of is not None,
+              "max_prompt_frames": args.max_prompt_frames,
               **{k: defaults[k] if v is None else v for k, v in sampling.items()},
               "reconstruction": reconstruction(decode, groups, wav_of, embed, asr, args.per_group, sr, phones),
               "cross_style": cross_style(decode, groups, wav_of, embed, args.per_speaker, sr)
