@@ -108,3 +108,26 @@ def test_train_entry_two_steps_export_and_missing_files(clips, tmp_path):
     assert model.generate(torch.arange(10), 0.0).shape == (40,)
     with pytest.raises(ModelFilesError, match="pitch.json"):
         load_pitch(tmp_path)
+
+
+def test_calibration_matches_the_predicted_voiced_share_to_pyins(clips, tmp_path):
+    """deepasmr.pitch.calibrate: the threshold is set on the training utterances so that the predictor calls as
+    many frames voiced as PYIN does; generate then voices that share."""
+    from deepasmr.data.shards import ShardReader
+    from deepasmr.pitch import save_pitch
+    from deepasmr.pitch.calibrate import main as calibrate
+    from deepasmr.vocoder.voicing import frame_labels
+
+    shards, _, _ = _shards(tmp_path / "shards", clips)
+    unvoiced, _ = frame_labels(clips["normal"], MEL.sample_rate, MEL)
+    rows = [r for r in ShardReader(shards).index if r["split"] == "train"]
+    save_file({r["id"]: unvoiced.astype(np.uint8) for r in rows}, str(tmp_path / "pyin.safetensors"))
+    torch.manual_seed(0)
+    save_pitch(PitchPredictor(PitchConfig(dim=16, layers=1)), tmp_path / "pitch")
+    assert calibrate(["--model", str(tmp_path / "pitch"), "--shards", str(shards),
+                      "--pyin-labels", str(tmp_path / "pyin.safetensors")]) == 0
+    model, reader = load_pitch(tmp_path / "pitch"), ShardReader(shards)
+    voiced = [model.generate(reader[r["id"]]["tokens"].reshape(-1), 0.0) > 0 for r in rows]
+    target = np.mean([1 - unvoiced[: v.numel()].mean() for v in voiced])
+    assert model.cfg.voiced_threshold != 0.0
+    assert abs(float(torch.cat(voiced).float().mean()) - target) < 0.02

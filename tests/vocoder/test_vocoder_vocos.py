@@ -144,6 +144,36 @@ def test_pitch_head_phase_advances_at_the_harmonic_nearest_each_bin(tmp_path):
     assert load_vocos(tmp_path / "voc").pitch is not None
 
 
+def test_a_given_f0_drives_the_pitch_head_vocos_and_its_voicing(tmp_path):
+    """generate(mel, f0=...): a Vocos with a pitch head follows the caller's F0 and draws the phase of exactly the
+    frames it calls unvoiced (seeded: voiced frames repeat, unvoiced ones do not); a whisper is drawn whole;
+    HiFi-GAN-like vocoders without a pitch head ignore it; a wrong length is refused."""
+    torch.manual_seed(0)
+    cfg = replace(VOCOS_PRESETS["tiny"], pitch_head=True, voicing_head=True, random_phase_styles=("asmr",), **SMALL)
+    save_vocos(VocosGenerator(cfg), tmp_path / "voc")
+    vocoder = load_vocoder(VocoderConfig(kind="vocos", weights=tmp_path / "voc"))
+    mel, hop = torch.randn(cfg.mel.n_mels, 40), cfg.mel.hop_length
+    f0 = torch.cat([torch.full((20,), 120.0), torch.zeros(20)])
+
+    def render(pitch, seed, style="normal"):
+        torch.manual_seed(seed)
+        return vocoder.generate(mel, style=style, f0=pitch)
+
+    a, b = render(f0, 1), render(f0, 2)
+    voiced, unvoiced = slice(2 * hop, 16 * hop), slice(24 * hop, 38 * hop)
+    assert torch.allclose(a[voiced], b[voiced], atol=1e-5) and not torch.allclose(a[unvoiced], b[unvoiced])
+    assert not torch.allclose(render(f0 * 2, 1)[voiced], a[voiced], atol=1e-3)  # the phase follows the F0
+    assert not torch.allclose(render(f0, 1, "asmr")[voiced], render(f0, 2, "asmr")[voiced])
+    plain = load_vocoder(VocoderConfig(kind="vocos", weights=tmp_path / "voc"))
+    plain.model.pitch = None
+    torch.manual_seed(1)
+    with_f0 = plain.generate(mel, style=None, f0=f0)
+    torch.manual_seed(1)
+    torch.testing.assert_close(with_f0, plain.generate(mel, style=None))
+    with pytest.raises(ValueError, match="one value per mel frame"):
+        vocoder.generate(mel, f0=torch.zeros(39))
+
+
 def test_random_phase_styles_draw_the_phase_of_those_styles_only(tmp_path):
     """Told the style, a Vocos with random_phase_styles=("asmr",) draws a new phase for each whispered call;
     normal output (and output of unknown style) is the plain predicted-phase vocoder's."""

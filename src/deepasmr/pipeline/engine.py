@@ -243,7 +243,7 @@ class DeepASMR:
             with torch.no_grad(), torch.random.fork_rng(devices=[], enabled=seed is not None):
                 if seed is not None:
                     torch.manual_seed(seed + i)
-                wav = b.vocoder.generate(mel, style=style).detach().cpu().numpy().astype(np.float32)
+                wav = b.vocoder.generate(mel, style=style, f0=f0).detach().cpu().numpy().astype(np.float32)
             clock.add("vocoder", t0)
             pieces.append(np.nan_to_num(wav))
         return pieces, [len(t) for t in out.tokens]

@@ -41,6 +41,9 @@ class PitchConfig:
     centre_hz: float = 150.0  # octaves are counted from here
     # A clip is a usable register source when at least this share of its frames is voiced (whispers are not).
     min_voiced_share: float = 0.15
+    # A frame is voiced when its logit exceeds this. The labels are WORLD's, which calls fewer frames voiced than
+    # PYIN (the R_UV analysis); `deepasmr.pitch.calibrate` sets it so the predicted voiced share matches PYIN's.
+    voiced_threshold: float = 0.0
 
     @classmethod
     def from_dict(cls, d: dict) -> PitchConfig:
@@ -115,6 +118,11 @@ class PitchPredictor(nn.Module):
         return bce + l1
 
     @torch.no_grad()
+    def voicing_logits(self, tokens: torch.Tensor) -> torch.Tensor:
+        """tokens [N] -> [N x ratio] voicing logits (frame voiced when above cfg.voiced_threshold)."""
+        return self._frames(tokens.long()[None], torch.tensor([tokens.numel()]))[0][0]
+
+    @torch.no_grad()
     def generate(self, tokens: torch.Tensor, register: float) -> torch.Tensor:
         """tokens [N] -> F0 in Hz per mel frame [N x ratio] (0 where predicted unvoiced), around `register`
         (octaves from centre_hz, `speaker_register`)."""
@@ -123,7 +131,7 @@ class PitchPredictor(nn.Module):
         logits, offset = self._frames(tokens.long()[None], torch.tensor([tokens.numel()]))
         self.train(was_training)
         hz = self.cfg.centre_hz * torch.exp2(register + offset[0])
-        return torch.where(logits[0] > 0, hz, torch.zeros_like(hz))
+        return torch.where(logits[0] > self.cfg.voiced_threshold, hz, torch.zeros_like(hz))
 
 
 def save_pitch(model: PitchPredictor, out_dir: str | Path) -> Path:

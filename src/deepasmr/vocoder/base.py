@@ -44,8 +44,9 @@ class VocoderConfig:
 
 
 class Vocoder:
-    """Base class: subclasses set `mel_config` and implement `_synthesize(mel[B, n_mels, T], style) -> [B, samples]`
-    (`style`: the output's style, "asmr" / "normal" / None, for a vocoder that treats them differently)."""
+    """Base class: subclasses set `mel_config` and implement `_synthesize(mel[B, n_mels, T], style, f0) -> [B, samples]`
+    (`style`: the output's style, "asmr" / "normal" / None, for a vocoder that treats them differently; `f0`:
+    [B, T] Hz per frame when the caller knows the pitch, for a vocoder that can follow it)."""
 
     kind: str = ""
     mel_config: MelConfig
@@ -58,23 +59,28 @@ class Vocoder:
     def hop_length(self) -> int:
         return self.mel_config.hop_length
 
-    def _synthesize(self, mel: torch.Tensor, style: str | None = None) -> torch.Tensor:
+    def _synthesize(self, mel: torch.Tensor, style: str | None = None, f0: torch.Tensor | None = None) -> torch.Tensor:
         raise NotImplementedError
 
     @torch.inference_mode()
-    def generate(self, mel: torch.Tensor, style: str | None = None) -> torch.Tensor:
+    def generate(self, mel: torch.Tensor, style: str | None = None, f0: torch.Tensor | None = None) -> torch.Tensor:
         """(n_mels, T) or (B, n_mels, T) log-mel -> (samples,) or (B, samples) waveform in [-1, 1]. `style`:
-        the output's style when known (a Vocos with random_phase_styles draws those styles' phase)."""
+        the output's style when known (a Vocos with random_phase_styles draws those styles' phase). `f0`: (T,)
+        or (B, T) Hz per frame, 0 unvoiced, when the caller knows the pitch (the F0 the decoder was told): a Vocos
+        with a pitch head follows it and voices exactly its voiced frames; other vocoders ignore it."""
         mel = torch.as_tensor(mel, dtype=torch.float32)
         squeeze = mel.dim() == 2
         if squeeze:
             mel = mel.unsqueeze(0)
+            f0 = None if f0 is None else torch.as_tensor(f0).reshape(1, -1)
+        if f0 is not None and tuple(f0.shape) != (mel.shape[0], mel.shape[-1]):
+            raise ValueError(f"f0 {tuple(f0.shape)} must give one value per mel frame {(mel.shape[0], mel.shape[-1])}")
         if mel.dim() != 3 or mel.shape[1] != self.mel_config.n_mels:
             raise ValueError(
                 f"{self.kind} vocoder expects a (batch?, {self.mel_config.n_mels}, frames) log-mel, "
                 f"got shape {tuple(mel.shape)}"
             )
-        wav = self._synthesize(mel, style)
+        wav = self._synthesize(mel, style, None if f0 is None else f0.float())
         return wav[0] if squeeze else wav
 
 

@@ -32,9 +32,9 @@ class StyleRoutedVocoder(Vocoder):
         self.vocoders = vocoders
         self.mel_config = vocoders["normal"].mel_config
 
-    def _synthesize(self, mel: torch.Tensor, style: str | None = None) -> torch.Tensor:
+    def _synthesize(self, mel: torch.Tensor, style: str | None = None, f0: torch.Tensor | None = None) -> torch.Tensor:
         # Unknown style (a debugging call without one): the normal-speech vocoder, the one that keeps pitch.
-        return self.vocoders[style if style in STYLES else "normal"]._synthesize(mel, style)
+        return self.vocoders[style if style in STYLES else "normal"]._synthesize(mel, style, f0)
 
 
 def _config(entry: dict, root: Path) -> VocoderConfig:

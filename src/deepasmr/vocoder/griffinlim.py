@@ -26,7 +26,7 @@ class GriffinLimVocoder(Vocoder):
         self.mel_config = config.mel
         self.cfg = GriffinLimConfig(**config.options)
 
-    def _synthesize(self, mel: torch.Tensor, style: str | None = None) -> torch.Tensor:
+    def _synthesize(self, mel: torch.Tensor, style: str | None = None, f0: torch.Tensor | None = None) -> torch.Tensor:
         m = self.mel_config
         out = []
         for item in mel.cpu().numpy():

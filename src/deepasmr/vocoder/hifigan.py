@@ -204,7 +204,7 @@ class HiFiGANVocoder(Vocoder):
         self.model = load_generator(path, cfg).to(config.device)
         self.device = config.device
 
-    def _synthesize(self, mel: torch.Tensor, style: str | None = None) -> torch.Tensor:
+    def _synthesize(self, mel: torch.Tensor, style: str | None = None, f0: torch.Tensor | None = None) -> torch.Tensor:
         return self.model(mel.to(self.device)).cpu()
 
 

@@ -259,10 +259,17 @@ class VocosVocoder(Vocoder):
         self.mel_config = self.model.cfg.mel
         self.device = config.device
 
-    def _synthesize(self, mel: torch.Tensor, style: str | None = None) -> torch.Tensor:
+    def _synthesize(self, mel: torch.Tensor, style: str | None = None, f0: torch.Tensor | None = None) -> torch.Tensor:
         mel = mel.to(self.device)
         mask = self.model.phase_mask(mel, None if style is None else [style] * mel.shape[0])
-        return self.model(mel, mask).clamp(-1.0, 1.0).cpu()
+        if f0 is not None and self.model.pitch is not None and style not in self.model.cfg.random_phase_styles:
+            # The caller's pitch instead of the heads' readings: the phase follows it, and the frames it calls
+            # unvoiced get random phase (a style drawn whole, e.g. whispers, stays drawn whole).
+            f0 = f0.to(self.device)
+            mask = f0 <= 0
+            with torch.no_grad():
+                f0 = torch.where(mask, self.model.pitch.hz(mel), f0)
+        return self.model(mel, mask, f0=f0 if self.model.pitch is not None else None).clamp(-1.0, 1.0).cpu()
 
 
 @register_vocoder("vocos")
