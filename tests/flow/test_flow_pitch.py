@@ -101,3 +101,30 @@ def test_fine_tuning_adds_the_f0_projection_at_zero(small_cfg, tmp_path, clip_me
     before = load_flow(tmp_path / "start").generate(tokens, prompt, seed=0, steps=2)
     after = reloaded.generate(tokens, prompt, seed=0, steps=2, f0=torch.full((48,), 150.0))
     assert torch.allclose(before, after, atol=1e-5)  # nothing learned yet: the start's output
+
+
+def test_train_only_the_f0_projection_leaves_output_without_f0_unchanged(small_cfg, tmp_path, clip_mel):
+    """FlowStageConfig.train_only: fine-tuning only the F0 projection moves it and nothing else, so a decoder not
+    told F0 (whispered output) decodes exactly as the start did."""
+    torch.manual_seed(3)
+    start = FlowDecoder(small_cfg)
+    torch.nn.init.normal_(start.net.final.proj.weight, std=0.1)
+    save_flow(start, tmp_path / "start")
+    cfg = FlowStageConfig(model=small_cfg.with_(pitch_cond=True, pitch_drop_prob=0.0, cfg_drop_prob=0.0),
+                          init_from=str(tmp_path / "start"), train_only=["net.pitch_proj."])
+    model = build_model(cfg, None)
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    assert trainable == {"decoder.net.pitch_proj.weight"}
+    batch = make_batch(clip_mel, cfg.model, batch_size=2)
+    batch["f0"] = torch.full(batch["mel"].shape[::2], 150.0)
+    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-2)
+    for _ in range(3):
+        opt.zero_grad()
+        model(batch)["loss"].backward()
+        opt.step()
+    assert model.decoder.net.pitch_proj.weight.abs().sum() > 0
+    tokens, prompt = torch.randint(small_cfg.vocab_size, (12,)), clip_mel[:, :40]
+    before = load_flow(tmp_path / "start").generate(tokens, prompt, seed=0, steps=2)
+    assert torch.allclose(model.decoder.generate(tokens, prompt, seed=0, steps=2), before, atol=1e-5)
+    with pytest.raises(Exception, match="names none"):
+        build_model(FlowStageConfig(model=small_cfg, init_from=str(tmp_path / "start"), train_only=["nope."]), None)

@@ -65,11 +65,12 @@ class _Decoder:
             sampling["noise_scale"] = self.flow.cfg.noise_scale_for(style)
         if sampling.get("cfg_strength") is None:
             sampling["cfg_strength"] = self.flow.cfg.cfg_strength_for(style)
+        f0 = None if self.f0_of is None else self.f0_of(target_id, prompt_id)
         with torch.no_grad():
             mel = self.flow.generate(target["tokens"].long(), p_mel, p_tok[: p_mel.shape[-1] // r], seed=self.seed,
-                                     phones=None if self.phones is None else self.phones[target_id],
-                                     f0=None if self.f0_of is None else self.f0_of(target_id, prompt_id), **sampling)
-            wav = self.vocoder.generate(mel, style=style).cpu().numpy().astype(np.float32)
+                                     phones=None if self.phones is None else self.phones[target_id], f0=f0,
+                                     **sampling)
+            wav = self.vocoder.generate(mel, style=style, f0=f0).cpu().numpy().astype(np.float32)
         return wav, mel, target["mel"].float()
 
 

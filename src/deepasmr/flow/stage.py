@@ -33,6 +33,9 @@ class FlowStageConfig:
     # Fine-tuning: a folder with an exported decoder (flow.json + flow.safetensors) to start from. `model`
     # must describe the same network; its training and inference knobs are the ones the run uses.
     init_from: str | None = None
+    # Train only the decoder's parameters under these name prefixes (empty: all). ["net.pitch_proj."] adds F0 to
+    # a trained decoder without changing anything it does when not told F0 (whispers keep their output exactly).
+    train_only: list[str] = field(default_factory=list)
 
 
 def tiny_preset() -> FlowStageConfig:
@@ -119,6 +122,12 @@ def build_model(cfg: FlowStageConfig, datamodule) -> FlowTrainModel:
             raise DataError(f"{cfg.init_from} is not the network `model` describes ({len(wrong)} "
                             f"mismatched tensors, e.g. {wrong[0]})")
         model.decoder.load_state_dict(start, strict=not added)
+    if cfg.train_only:
+        prefixes = tuple(cfg.train_only)
+        for name, p in model.decoder.named_parameters():
+            p.requires_grad_(name.startswith(prefixes))
+        if not any(p.requires_grad for p in model.parameters()):
+            raise DataError(f"train_only {list(prefixes)} names none of the decoder's parameters")
     return model
 
 
