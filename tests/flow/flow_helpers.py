@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 
 import torch
+from torch import nn
 
 from deepasmr.audio import MEL_PRESETS, load_audio, log_mel
 from deepasmr.flow import FlowConfig
@@ -63,3 +64,12 @@ def write_shards(root, mel: torch.Tensor, speakers=("spk_a", "spk_b"), per_style
     meta = {"tokenizer": {"codebook_size": 1000}, "mel": MEL_PRESETS["tiny"].to_dict(), "frames_per_token": ratio}
     (root / "meta.json").write_text(json.dumps(meta))
     return rows
+
+
+class Recorder(nn.Module):
+    """Stands in for the velocity network: returns a leaf tensor and keeps what it was given (`inputs`)."""
+
+    def forward(self, x_t, cond_mel, ids, t, mask, spk=None, phone_ids=None, f0=None):
+        self.inputs = dict(x_t=x_t, cond_mel=cond_mel, ids=ids, t=t, mask=mask, spk=spk, phone_ids=phone_ids, f0=f0)
+        self.v = torch.zeros_like(x_t, requires_grad=True)
+        return self.v

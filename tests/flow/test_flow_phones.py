@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 import yaml
-from flow_helpers import make_batch
+from flow_helpers import Recorder, make_batch
 from torch import nn
 
 from deepasmr.flow import FlowDecoder
@@ -81,25 +81,18 @@ def test_phones_are_refused_where_they_cannot_apply(small_cfg, clip_mel):
                                                                   phones=torch.zeros(5, dtype=torch.long))
 
 
-class _Recorder(nn.Module):
-    def forward(self, x_t, cond_mel, ids, t, mask, spk=None, phone_ids=None, f0=None):
-        self.phone_ids = phone_ids
-        self.f0 = f0
-        return torch.zeros_like(x_t, requires_grad=True)
-
-
 def test_training_shows_phones_on_target_frames_only(small_cfg, clip_mel):
     torch.manual_seed(2)
     cfg = small_cfg.with_(phone_vocab=PHONES, phone_drop_prob=0.0, cfg_drop_prob=0.0, prompt_min=0.2,
                           prompt_max=0.3, prompt_token_drop_prob=0.0)
     model = FlowDecoder(cfg)
-    model.net = _Recorder()
+    model.net = Recorder()
     batch = make_batch(clip_mel, cfg, batch_size=2)
     n_tok = batch["tokens"].shape[1]
     batch["phones"] = (torch.arange(n_tok) % len(PHONES))[None].repeat(2, 1)
     packed, _ = model.training_layout(batch)
     model.flow_loss(packed)
-    seen = model.net.phone_ids
+    seen = model.net.inputs["phone_ids"]
     assert torch.all(seen[packed.prompt] == cfg.null_phone)
     target = packed.mask & ~packed.prompt
     assert torch.all(seen[target] < len(PHONES))
@@ -111,10 +104,10 @@ def test_training_shows_phones_on_target_frames_only(small_cfg, clip_mel):
 
     model.cfg = cfg.with_(cfg_drop_prob=1.0)  # the null branch of guidance knows no phones
     model.flow_loss(model.training_layout(batch)[0])
-    assert torch.all(model.net.phone_ids == cfg.null_phone)
+    assert torch.all(model.net.inputs["phone_ids"] == cfg.null_phone)
     model.cfg = cfg.with_(phone_drop_prob=1.0)
     model.flow_loss(model.training_layout(batch)[0])
-    assert torch.all(model.net.phone_ids == cfg.null_phone)
+    assert torch.all(model.net.inputs["phone_ids"] == cfg.null_phone)
 
 
 def _phone_mel(phones: torch.Tensor, ratio: int, n_mels: int) -> torch.Tensor:

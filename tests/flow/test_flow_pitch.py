@@ -5,7 +5,7 @@ from __future__ import annotations
 import librosa
 import pytest
 import torch
-from flow_helpers import make_batch
+from flow_helpers import Recorder, make_batch
 
 from deepasmr.audio import MEL_PRESETS
 from deepasmr.flow import FlowDecoder
@@ -32,34 +32,22 @@ def test_the_comb_peaks_on_the_harmonics_and_is_empty_when_unvoiced():
     assert torch.all(features[2] == 0)  # unknown: the same input as a decoder without F0
 
 
-def _recording(model: FlowDecoder) -> dict:
-    seen = {}
-    forward = model.net.forward
-
-    def record(*args, **kwargs):
-        seen["f0"] = kwargs.get("f0")
-        return forward(*args, **kwargs)
-
-    model.net.forward = record
-    return seen
-
-
 def test_training_shows_f0_on_target_frames_only(small_cfg, clip_mel):
     torch.manual_seed(0)
     cfg = small_cfg.with_(pitch_cond=True, pitch_drop_prob=0.0, cfg_drop_prob=0.0, prompt_min=0.2, prompt_max=0.3)
     model = FlowDecoder(cfg)
+    model.net = Recorder()
     batch = make_batch(clip_mel, cfg, batch_size=2)
     batch["f0"] = torch.full(batch["mel"].shape[::2], 120.0)
-    seen = _recording(model)
     packed, _ = model.training_layout(batch)
     model.flow_loss(packed)
-    f0 = seen["f0"]
+    f0 = model.net.inputs["f0"]
     assert torch.all(f0[packed.prompt] == UNKNOWN_F0) and packed.prompt.any()
     assert torch.all(f0[packed.mask & ~packed.prompt] == 120.0)
     model = FlowDecoder(cfg.with_(pitch_drop_prob=1.0))
-    seen = _recording(model)
+    model.net = Recorder()
     model.flow_loss(model.training_layout(batch)[0])
-    assert seen["f0"] is None  # dropped: the decoder learns to work without F0 too
+    assert model.net.inputs["f0"] is None  # dropped: the decoder learns to work without F0 too
 
 
 def test_f0_steers_the_output_once_learned_and_unknown_f0_is_no_f0(small_cfg, clip_mel):

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import torch
-from flow_helpers import make_batch, synth_mel
-from torch import nn
+from flow_helpers import Recorder, make_batch, synth_mel
 
 from deepasmr.audio import MEL_PRESETS
 from deepasmr.flow import FlowDecoder, flow_config
@@ -28,20 +27,11 @@ def test_loss_finite_and_decreases_on_real_mel(clip_mel, small_cfg):
     assert last < 0.85 * first, losses
 
 
-class _Recorder(nn.Module):
-    """Stands in for the velocity network: returns a leaf tensor and keeps what it was given."""
-
-    def forward(self, x_t, cond_mel, ids, t, mask, spk=None, phone_ids=None):
-        self.inputs = dict(x_t=x_t, cond_mel=cond_mel, ids=ids, t=t, mask=mask, spk=spk)
-        self.v = torch.zeros_like(x_t, requires_grad=True)
-        return self.v
-
-
 def test_prompt_and_padding_frames_not_in_loss(clip_mel, small_cfg):
     torch.manual_seed(1)
     cfg = small_cfg.with_(prompt_min=0.2, prompt_max=0.3, cfg_drop_prob=0.0)
     model = FlowDecoder(cfg)
-    model.net = _Recorder()
+    model.net = Recorder()
     batch = make_batch(clip_mel, cfg, batch_size=2)
     batch["mel_lens"] = torch.tensor([200, 150])  # the second item is padded
     batch["token_lens"] = torch.tensor([50, 38])
@@ -58,7 +48,7 @@ def test_prompt_and_padding_frames_not_in_loss(clip_mel, small_cfg):
 def test_cfg_dropout_removes_every_condition(clip_mel, small_cfg):
     cfg = small_cfg.with_(cfg_drop_prob=1.0, use_spk_emb=True, prompt_min=0.3, prompt_max=0.3)
     model = FlowDecoder(cfg)
-    model.net = _Recorder()
+    model.net = Recorder()
     batch = make_batch(clip_mel, cfg, batch_size=2)
     batch["spk_emb"] = torch.randn(2, cfg.spk_emb_dim)
     model(batch)
@@ -89,7 +79,7 @@ def test_separate_prompt_is_prepended(clip_mel, small_cfg):
 def test_separate_prompt_brings_its_speaker_embedding(clip_mel, small_cfg):
     cfg = small_cfg.with_(separate_prompt_prob=1.0, use_spk_emb=True, cfg_drop_prob=0.0)
     model = FlowDecoder(cfg)
-    model.net = _Recorder()
+    model.net = Recorder()
     batch = make_batch(clip_mel[:, :80], cfg, batch_size=2)
     batch.update(prompt_mel=clip_mel[:, :40][None].repeat(2, 1, 1), prompt_mel_lens=torch.tensor([40, 0]),
                  spk_emb=torch.zeros(2, 256), prompt_spk_emb=torch.ones(2, 256))

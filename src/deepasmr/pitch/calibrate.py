@@ -30,7 +30,7 @@ def calibrated_threshold(model, reader: ShardReader, unvoiced: dict, split: str 
     logits, voiced, n = [], [], 0
     for r in reader.index:
         if r.get("split") == split and r["style"] == "normal" and r["id"] in unvoiced:
-            frame_logits = model.voicing_logits(reader[r["id"]]["tokens"].reshape(-1))
+            frame_logits = model.predict(reader[r["id"]]["tokens"].reshape(-1))[0]
             flags = fit_frames(torch.from_numpy(1.0 - unvoiced[r["id"]].astype("float32")), frame_logits.numel())
             logits.append(frame_logits)
             voiced.append(flags > 0.5)

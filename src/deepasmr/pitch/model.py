@@ -118,20 +118,21 @@ class PitchPredictor(nn.Module):
         return bce + l1
 
     @torch.no_grad()
-    def voicing_logits(self, tokens: torch.Tensor) -> torch.Tensor:
-        """tokens [N] -> [N x ratio] voicing logits (frame voiced when above cfg.voiced_threshold)."""
-        return self._frames(tokens.long()[None], torch.tensor([tokens.numel()]))[0][0]
+    def predict(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """tokens [N] -> (voicing logits, octave offsets from the register), each [N x ratio], in eval mode
+        (a frame is voiced when its logit is above cfg.voiced_threshold)."""
+        was_training = self.training
+        self.eval()
+        logits, offset = self._frames(tokens.long().reshape(1, -1), torch.tensor([tokens.numel()]))
+        self.train(was_training)
+        return logits[0], offset[0]
 
-    @torch.no_grad()
     def generate(self, tokens: torch.Tensor, register: float) -> torch.Tensor:
         """tokens [N] -> F0 in Hz per mel frame [N x ratio] (0 where predicted unvoiced), around `register`
         (octaves from centre_hz, `speaker_register`)."""
-        was_training = self.training
-        self.eval()
-        logits, offset = self._frames(tokens.long()[None], torch.tensor([tokens.numel()]))
-        self.train(was_training)
-        hz = self.cfg.centre_hz * torch.exp2(register + offset[0])
-        return torch.where(logits[0] > self.cfg.voiced_threshold, hz, torch.zeros_like(hz))
+        logits, offset = self.predict(tokens)
+        hz = self.cfg.centre_hz * torch.exp2(register + offset)
+        return torch.where(logits > self.cfg.voiced_threshold, hz, torch.zeros_like(hz))
 
 
 def save_pitch(model: PitchPredictor, out_dir: str | Path) -> Path:
