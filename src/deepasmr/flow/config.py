@@ -82,8 +82,9 @@ class FlowConfig:
     # Share of examples trained without phones (with phone_vocab): the decoder must still work from tokens
     # alone (an LM without a text pointer, a prompt's own frames).
     phone_drop_prob: float = 0.2
-    # Learning-rate multiple of the phone table: added at zero to a trained decoder, it must grow to the token
-    # embeddings' scale (|w| ~ 0.8) within a fine-tuning run, where Adam moves a weight ~lr per step.
+    # Learning-rate multiple of the phone table (and of the F0 projection): added at zero to a trained decoder, it
+    # must grow to the token embeddings' scale (|w| ~ 0.8) within a fine-tuning run, where Adam moves a weight ~lr
+    # per step.
     phone_lr_scale: float = 10.0
     # Share of examples trained without F0 (with pitch_cond): the decoder must still work when no F0 is given.
     pitch_drop_prob: float = 0.2
