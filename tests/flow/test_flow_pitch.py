@@ -114,5 +114,11 @@ def test_train_only_the_f0_projection_leaves_output_without_f0_unchanged(small_c
     tokens, prompt = torch.randint(small_cfg.vocab_size, (12,)), clip_mel[:, :40]
     before = load_flow(tmp_path / "start").generate(tokens, prompt, seed=0, steps=2)
     assert torch.allclose(model.decoder.generate(tokens, prompt, seed=0, steps=2), before, atol=1e-5)
+    model.train()
+    opt.zero_grad()
+    batch.pop("f0")  # no item told F0: nothing trainable is reached, and the step must not fail
+    loss = model(batch)["loss"]
+    loss.backward()
+    assert loss.requires_grad and float(model.decoder.net.pitch_proj.weight.grad.abs().sum()) == 0.0
     with pytest.raises(Exception, match="names none"):
         build_model(FlowStageConfig(model=small_cfg, init_from=str(tmp_path / "start"), train_only=["nope."]), None)

@@ -90,7 +90,12 @@ class FlowTrainModel(nn.Module):
         self.decoder = FlowDecoder(cfg)
 
     def forward(self, batch: dict) -> dict:
-        return {"loss": self.decoder(batch)}
+        loss = self.decoder(batch)
+        if self.training and not loss.requires_grad:
+            # train_only parameters this batch did not reach (e.g. the F0 projection when every item's F0 was
+            # dropped): a zero that keeps the graph, so the step is a no-op instead of an error.
+            loss = loss + sum(p.sum() * 0.0 for p in self.parameters() if p.requires_grad)
+        return {"loss": loss}
 
     def lr_scales(self) -> dict[str, float]:
         """For the training entry's optimizer: the learning-rate multiple of the inputs a trained decoder may gain
