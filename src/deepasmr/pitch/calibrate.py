@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -20,7 +21,7 @@ import torch
 from deepasmr.data.shards import ShardReader
 from deepasmr.errors import DataError
 from deepasmr.flow.data import fit_frames
-from deepasmr.pitch.model import CONFIG_NAME, load_pitch, save_pitch
+from deepasmr.pitch.model import load_pitch, save_pitch
 from deepasmr.vocoder.voicing import load_labels, split_labels
 
 
@@ -54,8 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     model, reader = load_pitch(args.model), ShardReader(args.shards)
     unvoiced, _ = split_labels(load_labels(args.pyin_labels))
     threshold, figures = calibrated_threshold(model, reader, unvoiced)
-    model.cfg = type(model.cfg).from_dict({**json.loads((args.model / CONFIG_NAME).read_text()),
-                                           "voiced_threshold": threshold})
+    model.cfg = replace(model.cfg, voiced_threshold=threshold)
     save_pitch(model, args.model)
     print(json.dumps({"voiced_threshold": threshold, **figures}))
     return 0

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
+from deepasmr.audio.features import MEL_PRESETS, MelConfig
 from deepasmr.data.shards import ShardReader
 from deepasmr.errors import DataError
 from deepasmr.flow.data import fit_frames, pitch_labels
@@ -80,16 +81,18 @@ class PitchDataModule(FrameDataModule):
         super().__init__(cfg.batch, cfg.trainer.seed)
         self.cfg = cfg
 
-    def collate(self, items: list[dict]) -> dict:
-        from deepasmr.audio.features import MEL_PRESETS
+        self.frame_rate = MEL_PRESETS["tiny"].frame_rate  # the shards' own, once read (only for the logs)
 
-        return collate(items, self.cfg.model.token_ratio, MEL_PRESETS["tiny"].frame_rate)
+    def collate(self, items: list[dict]) -> dict:
+        return collate(items, self.cfg.model.token_ratio, self.frame_rate)
 
     def build_datasets(self):
         d, ratio = self.cfg.data, self.cfg.model.token_ratio
         reader = ShardReader(d.shard_dir)
         if reader.meta.get("frames_per_token", ratio) != ratio:
             raise DataError(f"{d.shard_dir}: {reader.meta['frames_per_token']} frames per token (predictor: {ratio})")
+        if "mel" in reader.meta:
+            self.frame_rate = MelConfig(**reader.meta["mel"]).frame_rate
         f0 = pitch_labels(d.pitch_labels)
         has_val = d.val_split and any(r.get("split") == d.val_split for r in reader.index)
         val = PitchDataset(reader, f0, d.val_split, d, ratio) if has_val else None
