@@ -39,7 +39,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--steps", type=int, default=None)
     ap.add_argument("--style", choices=["asmr", "normal"], default="asmr", help="output style (default: asmr)")
-    ap.add_argument("--precision", choices=PRECISIONS, default="auto", help="flow decoder precision")
+    ap.add_argument("--precision", choices=PRECISIONS, default="auto", help="LM and flow decoder precision")
     ap.add_argument("--candidates", type=int, default=None,
                     help="LM token samples per sentence (default: the pipeline's); LM tokens/s counts the kept ones")
     ap.add_argument("--phone-guidance", type=float, default=None,
@@ -74,7 +74,7 @@ def main() -> None:
         print(json.dumps({"load_s": round(load_s, 2), "rows": rows}, indent=1))
         return
     print(f"model load {load_s:.2f} s; peak RSS after all runs {peak_rss_mb():.0f} MB; "
-          f"flow precision {args.precision} = {resolve(args.precision)}")
+          f"precision {args.precision} = {resolve(args.precision)}")
     keys = [k for k in rows[0] if k != "threads"]
     print("| threads | " + " | ".join(keys) + " |")
     print("|---" * (len(keys) + 1) + "|")

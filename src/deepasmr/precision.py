@@ -1,6 +1,7 @@
 """Compute precision: bfloat16 where the hardware does it natively, fp32 elsewhere.
 
-Inference (`autocast`): the flow decoder's velocity network. `auto` picks bfloat16 on a CUDA GPU that supports
+Inference: the flow decoder's velocity network (`autocast`) and the LM's matrix products while decoding
+(lm.kv_cache, which says why only those). `auto` picks bfloat16 on a CUDA GPU that supports
 it and on CPUs with native bf16 arithmetic (AMX tiles or AVX-512 BF16, e.g. Xeon Sapphire Rapids and later),
 and fp32 everywhere else: emulated bf16 on an ordinary laptop CPU is slower than fp32. Autocast keeps
 reductions (layer norm, softmax) in fp32; callers keep their own state (the ODE's x) in fp32 and cast each

@@ -67,29 +67,57 @@ def test_eos_waits_for_min_length(model64):
         assert not hit
 
 
-def test_kv_cache_reproduces_the_transformers_forward(model64):
-    """The preallocated cache (lm.kv_cache) against transformers' forward over the whole sequence: a
-    left-padded prefix, then three single-position steps, hidden states equal at every real position."""
+def _cached_against_reference(model, matmul_dtype=None):
+    """A left-padded prefix, then three single-position steps, through lm.kv_cache; and transformers' forward over
+    the whole sequence. Returns (cached, reference) hidden states at the real positions, and the cache."""
     from deepasmr.lm.kv_cache import CachedBackbone, supports
     from deepasmr.lm.layout import pad_rows, prefix_row
 
-    assert supports(model64.backbone)  # else generate falls back to transformers' cache and this path goes untested
+    assert supports(model.backbone)  # else generate falls back to transformers' cache and this path goes untested
     rows = [prefix_row(r.text, 0, r.prompt_text, r.prompt_speech) for r in _requests()]
     packed = pad_rows(rows, "left")
-    embeds = model64.embed(packed["ids"], packed["kinds"])
+    embeds = model.embed(packed["ids"], packed["kinds"])
     mask, positions = packed["attention_mask"], packed["position_ids"]
     steps = torch.randn(len(rows), 3, embeds.shape[-1], dtype=embeds.dtype, generator=torch.Generator().manual_seed(0))
-    cached = CachedBackbone(model64.backbone, len(rows), embeds.shape[1] + 3)
+    cached = CachedBackbone(model.backbone, len(rows), embeds.shape[1] + 3, matmul_dtype)
     with torch.no_grad():
         got = [cached(embeds, positions, mask)]
         for s in range(3):
             mask = torch.cat([mask, mask.new_ones(len(rows), 1)], dim=1)
             positions = torch.cat([positions, positions[:, -1:] + 1], dim=1)
             got.append(cached(steps[:, s : s + 1], positions[:, -1:], mask))
-        want, _ = model64.run(torch.cat([embeds, steps], dim=1), mask, positions)
+        want, _ = model.run(torch.cat([embeds, steps], dim=1), mask, positions)
     real = mask.bool()
-    assert torch.allclose(torch.cat(got, dim=1)[real], want[real], atol=1e-10)
     assert not real.all()  # the batch is padded, so the masks were exercised
+    return torch.cat(got, dim=1)[real], want[real], cached
+
+
+def test_kv_cache_reproduces_the_transformers_forward(model64):
+    got, want, _ = _cached_against_reference(model64)
+    assert torch.allclose(got, want, atol=1e-10)
+
+
+def test_bf16_products_round_only_the_products(model64):
+    """matmul_dtype=bfloat16: hidden states within bf16 rounding of the reference (not equal: the products did
+    round), while the cache and the stream stay in the model's own dtype."""
+    got, want, cache = _cached_against_reference(model64, torch.bfloat16)
+    error = (got - want).abs().max() / want.std()
+    assert 0 < error < 0.05
+    assert got.dtype == cache.keys.dtype == torch.float64
+
+
+def test_bf16_decoding_samples_like_full_precision(model64):
+    """The same seeds through bf16 products: sampled rows keep to the length bounds, and most greedy tokens agree
+    with full precision (bf16 moves a logit by ~1 %, which flips only near-ties)."""
+    bf16 = generate(model64, _requests(), DecodeConfig(greedy=True, max_new_tokens=MAX_NEW, precision="bf16"))
+    full = generate(model64, _requests(), GREEDY)
+    agree = [a == b for x, y in zip(bf16.tokens, full.tokens, strict=True) for a, b in zip(x, y, strict=False)]
+    assert sum(agree) / len(agree) > 0.6
+    for req, tokens in zip(_requests(), bf16.tokens, strict=True):
+        low, high = length_bounds(len(req.text), model64.cfg, GREEDY)
+        assert low <= len(tokens) <= high
+    with pytest.raises(ValueError, match="precision"):
+        DecodeConfig(precision="fp16")
 
 
 @pytest.mark.parametrize("cache", ["preallocated", "transformers", "none"])

@@ -2,7 +2,7 @@ import math
 
 import torch
 
-from deepasmr.lm.sampling import DecodeConfig, choose_token, nucleus_logits
+from deepasmr.lm.sampling import DecodeConfig, choose_token, choose_tokens, nucleus, nucleus_logits
 
 VOCAB = 20
 DRAWS = 300
@@ -13,6 +13,19 @@ def test_nucleus_keeps_top_k_and_top_p_mass():
     assert torch.isfinite(nucleus_logits(logits, top_k=0, top_p=0.7)).tolist() == [True, True, False, False, False]
     assert torch.isfinite(nucleus_logits(logits, top_k=1, top_p=1.0)).sum() == 1
     assert torch.isfinite(nucleus_logits(logits, top_k=0, top_p=1.0)).all()
+
+
+def test_draws_follow_the_renormalised_nucleus_and_map_back_to_token_ids():
+    # Shuffled so that the top tokens are not the first ids: a draw's place in the top-k must map back.
+    ids = torch.tensor([4, 0, 2, 1, 3])
+    logits = torch.empty(5).scatter_(0, ids, torch.log(torch.tensor([0.5, 0.3, 0.1, 0.06, 0.04])))
+    probs, order = nucleus(logits, top_k=0, top_p=0.7)
+    assert order[:2].tolist() == [4, 0] and torch.allclose(probs[:2], torch.tensor([0.625, 0.375]))
+    cfg = DecodeConfig(top_k=0, top_p=0.7, ras_window=0)
+    gens = [torch.Generator().manual_seed(s) for s in range(2 * DRAWS)]
+    draws = choose_tokens(logits.expand(2 * DRAWS, 5), [[]] * (2 * DRAWS), cfg, gens)
+    assert set(draws) == {4, 0}
+    assert math.isclose(draws.count(4) / len(draws), 0.625, abs_tol=0.06)
 
 
 def _peaked_logits(top: int, top_prob: float) -> torch.Tensor:

@@ -18,12 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from deepasmr.data.manifest import read_manifest, write_jsonl
+from deepasmr.data.testsets import TASKS
 from deepasmr.errors import DataError, DeepASMRError
 
 AUDIO_EXTS = (".wav", ".flac", ".ogg", ".mp3")
 TRANSCRIPT_EXTS = (".txt", ".lab")
-TASK_STYLES = {"N2A": ("normal", "asmr"), "A2A": ("asmr", "asmr"), "A2N": ("asmr", "normal"),
-               "N2N": ("normal", "normal")}
 SAMPLE_RATE = 22050
 # Errors listed in the summary; the count covers all of them.
 MAX_LISTED_ERRORS = 20
@@ -94,7 +93,7 @@ def _testset(source: Path, audio_root: Path | None, **_) -> Iterator[RawRow]:
     if not isinstance(entries, list):
         raise DataError(f"{source}: expected a JSON array of test entries")
     match = re.search(r"(N2A|A2A|A2N|N2N)", source.name.upper())
-    prompt_style, target_style = TASK_STYLES[match.group(1)] if match else (None, None)
+    prompt_style, target_style = TASKS[match.group(1)] if match else (None, None)
     root = audio_root or source.parent
     seen = set()
     for i, entry in enumerate(entries):

@@ -16,6 +16,7 @@ from pathlib import Path
 from deepasmr.data.manifest import read_manifest, write_text_atomic
 from deepasmr.errors import DataError
 
+# Per task: (the prompt clip's style, the output's style).
 TASKS = {"N2A": ("normal", "asmr"), "A2A": ("asmr", "asmr"), "A2N": ("asmr", "normal"), "N2N": ("normal", "normal")}
 TESTSET_KEYS = ("key", "transcription", "prompt_transcription", "prompt_audio", "ground_truth")
 

@@ -85,7 +85,7 @@ def add_commands(subparsers) -> None:
                    "selection) left in --out; without it such a folder is an error")
     m.add_argument("--steps", type=int, default=None, help="flow ODE steps (default: the model's)")
     m.add_argument("--precision", choices=PRECISIONS, default="auto",
-                   help="flow decoder precision (auto: bf16 where the hardware has it natively)")
+                   help="LM and flow decoder precision (auto: bf16 where the hardware has it natively)")
     m.add_argument("--max-prompt-seconds", type=float, default=None,
                    help="cut the flow's speaker prompt to this (default: the pipeline's, 10 s)")
     m.add_argument("--temperature", type=float, default=None,

@@ -21,11 +21,9 @@ from pathlib import Path
 from tqdm import tqdm
 
 from deepasmr.atomic import write_text_atomic
+from deepasmr.data.testsets import TASKS as TASK_STYLES
 from deepasmr.errors import DataError, DeepASMRError
 from deepasmr.eval.testset import load_testset, task_name
-
-TASK_STYLES = {"N2A": ("normal", "asmr"), "A2A": ("asmr", "asmr"), "A2N": ("asmr", "normal"),
-               "N2N": ("normal", "normal")}
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from deepasmr.data.testsets import TASKS as TASK_STYLES
 from deepasmr.errors import AudioError, DataError
 from deepasmr.eval.voicing import (
     DEFAULT_VOICING,
@@ -28,7 +29,7 @@ from deepasmr.eval.voicing import (
 )
 
 REQUIRED_KEYS = ("key", "transcription", "prompt_audio", "ground_truth")
-TASKS = ("N2A", "A2A", "A2N", "N2N")
+TASKS = tuple(TASK_STYLES)
 SYSTEMS = ("generated", "ground_truth")
 
 

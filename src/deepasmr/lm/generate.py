@@ -25,6 +25,7 @@ from deepasmr.lm.kv_cache import CachedBackbone, supports
 from deepasmr.lm.layout import KIND_SPEECH, pad_rows, prefix_row
 from deepasmr.lm.model import SpeechLM
 from deepasmr.lm.sampling import DecodeConfig, choose_tokens
+from deepasmr.precision import resolve
 
 
 @dataclass
@@ -95,10 +96,13 @@ class _Backbone:
     """The backbone over a batch whose rows may be regrouped between calls (`select`): on the preallocated KV
     cache (lm.kv_cache), on transformers' own cache, or on none (the reference: the whole sequence each call)."""
 
-    def __init__(self, model: SpeechLM, use_cache: bool, batch: int, capacity: int):
+    def __init__(self, model: SpeechLM, use_cache: bool, batch: int, capacity: int, precision: str):
         self.model = model
         fast = use_cache and supports(model.backbone)
-        self.cached = CachedBackbone(model.backbone, batch, capacity) if fast else None
+        # Rounded to bfloat16 only when asked; otherwise the products run in the backbone's own dtype.
+        bf16 = resolve(precision, model.speech_embed.weight.device) == torch.bfloat16
+        matmul_dtype = torch.bfloat16 if bf16 else None
+        self.cached = CachedBackbone(model.backbone, batch, capacity, matmul_dtype) if fast else None
         self.cache = DynamicCache(config=model.backbone.config) if use_cache and not fast else None
         self.inputs: torch.Tensor | None = None  # without a cache: every input so far
 
@@ -138,7 +142,8 @@ def _decode(model: SpeechLM, requests, decode: DecodeConfig, use_cache: bool, ge
     if model.pointer is not None:  # the last prefix position predicts z_1
         embeds[:, -1] += model.pointer.embed_rows(texts[firsts], ends[firsts], pointers[firsts])
     bounds = [length_bounds(len(r.text), cfg, decode) for r in requests]
-    backbone = _Backbone(model, use_cache, len(firsts), embeds.shape[1] + max(hi for _, hi in bounds))
+    backbone = _Backbone(model, use_cache, len(firsts), embeds.shape[1] + max(hi for _, hi in bounds),
+                         decode.precision)
     hidden = backbone(embeds, packed["position_ids"], packed["attention_mask"])[:, -1]
     copy_of = copy_of.to(device)
     backbone.select(copy_of)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import torch
 
+from deepasmr.precision import PRECISIONS
+
 
 @dataclass
 class DecodeConfig:
@@ -24,26 +26,36 @@ class DecodeConfig:
     ras_tau: float = 0.1
     # Hard cap on generated tokens, on top of the per-text bound of LMConfig.max_tokens_per_text.
     max_new_tokens: int | None = None
+    # The backbone's matrix products while decoding with the KV cache (deepasmr.precision; lm.kv_cache says why
+    # only those): "auto" = bfloat16 where the hardware has it natively.
+    precision: str = "fp32"
 
     def __post_init__(self):
         if self.temperature <= 0:
             raise ValueError("temperature must be > 0 (use greedy=True for argmax decoding)")
         if not 0 < self.top_p <= 1:
             raise ValueError("top_p must be in (0, 1]")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}")
 
 
-def nucleus_logits(logits: torch.Tensor, top_k: int, top_p: float) -> torch.Tensor:
-    """(..., V) logits with, per row, everything outside the top-k and the top-p mass set to -inf (top-1
-    always kept)."""
-    # topk instead of a full sort: decoding is per-step-overhead bound and V is the whole codebook.
+def nucleus(logits: torch.Tensor, top_k: int, top_p: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per row of (..., V) logits, the sampling distribution after the top-k and top-p cuts (top-1 always kept):
+    (probabilities (..., k) over the top-k tokens, renormalised, zero where top-p cut them; their token ids)."""
+    # topk instead of a full sort, and draws over k entries instead of V: decoding is per-step-overhead bound.
     k = top_k if 0 < top_k < logits.shape[-1] else logits.shape[-1]
     top_logits, order = logits.topk(k, dim=-1)
     probs = logits.softmax(dim=-1).gather(-1, order)
     # Keep a token while the mass *before* it is below top_p, so the token crossing top_p is kept too.
     keep = probs.cumsum(dim=-1) - probs < top_p
     keep[..., 0] = True
-    out = torch.full_like(logits, float("-inf"))
-    return out.scatter_(-1, order, top_logits.masked_fill(~keep, float("-inf")))
+    return top_logits.masked_fill(~keep, float("-inf")).softmax(dim=-1), order
+
+
+def nucleus_logits(logits: torch.Tensor, top_k: int, top_p: float) -> torch.Tensor:
+    """(..., V) log-probabilities of the nucleus (`nucleus`), -inf outside it."""
+    probs, order = nucleus(logits, top_k, top_p)
+    return torch.full_like(logits, float("-inf")).scatter_(-1, order, probs.log())
 
 
 def _draw(probs: torch.Tensor, generator: torch.Generator | None) -> int:
@@ -69,10 +81,10 @@ def choose_tokens(
     if cfg.greedy:
         return logits.argmax(dim=-1).tolist()
     scaled = logits.float() / cfg.temperature
-    nucleus = nucleus_logits(scaled, cfg.top_k, cfg.top_p).softmax(dim=-1)
+    probs, order = nucleus(scaled, cfg.top_k, cfg.top_p)
     tokens = []
     for row, (history, generator) in enumerate(zip(histories, generators, strict=True)):
-        token = _draw(nucleus[row], generator)
+        token = int(order[row, _draw(probs[row], generator)])
         if repeats_too_often(token, history, cfg.ras_window, cfg.ras_tau):
             token = _draw(scaled[row].softmax(dim=-1), generator)
         tokens.append(token)

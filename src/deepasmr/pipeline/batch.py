@@ -51,7 +51,7 @@ class BatchJob:
     steps: int | None = None
     iterations: int = 1
     model: str | None = None
-    precision: str = "auto"  # the flow decoder's (deepasmr.precision)
+    precision: str = "auto"  # the LM's and flow decoder's (deepasmr.precision)
     candidates: int | None = None  # LM token samples per sentence (None: the pipeline's default)
     phone_guidance: float | None = None  # the flow's phone guidance (None: the model's)
 

@@ -149,7 +149,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", help="model bundle folder (default: $DEEPASMR_MODEL or the embedded models/tiny)")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--precision", choices=PRECISIONS, default="auto",
-                   help="flow decoder precision: auto = bf16 where the CPU/GPU has it natively, else fp32")
+                   help="LM and flow decoder precision: auto = bf16 where the CPU/GPU has it natively, else fp32")
     p.add_argument("--candidates", type=int, help="LM token samples per sentence; the one whose phones read "
                    "closest to the text is spoken (default 8; 1 = plain sampling, about twice as fast in the LM)")
     p.add_argument("--phone-guidance", type=float, metavar="W", help="how hard the flow decoder is pulled towards "

@@ -47,8 +47,9 @@ class SpeakConfig:
     # Phone guidance of the flow (FlowConfig.phone_cfg_strength); None = the decoder config's. 0 saves a third of
     # the decoder's time and costs words (docs/measurements.md, session 23).
     phone_cfg_strength: float | None = None
-    # The flow decoder's compute precision (deepasmr.precision): "auto" = bfloat16 where the hardware has it
-    # natively (2.4x faster on an AMX CPU, SIM and R_UV unchanged: docs/measurements.md), else fp32.
+    # The flow decoder's and the LM's compute precision (deepasmr.precision): "auto" = bfloat16 where the hardware
+    # has it natively (the flow 2.4x faster on an AMX CPU, SIM and R_UV unchanged; the LM's products bf16 too since
+    # session 28: docs/measurements.md), else fp32.
     precision: str = "auto"
     # Output peak is scaled down to this when the vocoder overshoots (float wav in [-1, 1]).
     peak_limit: float = 0.99
@@ -80,7 +81,7 @@ DEFAULT_SPEAK = SpeakConfig()
 
 
 def speak_config(precision: str = "auto", **overrides) -> SpeakConfig:
-    """The default settings at another flow precision (a SpeakError names a value that is not one) and, given,
+    """The default settings at another precision (a SpeakError names a value that is not one) and, given,
     other values of any other field (e.g. max_prompt_seconds, temperature); a None override keeps the default."""
     return replace(DEFAULT_SPEAK, precision=precision, **{k: v for k, v in overrides.items() if v is not None})
 

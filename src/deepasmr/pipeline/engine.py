@@ -215,7 +215,8 @@ class DeepASMR:
         spk_mel, spk_tokens = self.mel_tokens(speaker_wav)
         spk_emb = self._spk_emb(speaker_wav)
         clock.add("speaker_prompt", t0)
-        decode = DecodeConfig(**{k: v for k, v in (("temperature", cfg.temperature), ("top_k", cfg.top_k),
+        decode = DecodeConfig(precision=cfg.precision,
+                              **{k: v for k, v in (("temperature", cfg.temperature), ("top_k", cfg.top_k),
                                                    ("top_p", cfg.top_p)) if v is not None})
         requests = [LMRequest(text=t, style=style, prompt_text=prompt_ids[0], prompt_speech=prompt_ids[1])
                     for t in texts]
