@@ -2,7 +2,8 @@
 k = 0..K-1; k = 0 is the shipped sample) and the mel whose re-tokenized phones read closest to the text (the
 tokenizer's CTC NLL of the reference phones, lm.rerank.phone_scores) is kept. FLOW_K=1 with FLOW_SHIFT=s decodes
 the single sample k = s. FLOW_PREVIEW=1 reads each candidate after its first ODE step only (steps=1: the same first
-velocity, x0 + v(x0, 0)) and then decodes the kept seed in full. Choices go to FLOW_LOG (JSON lines). Run against the commit this folder was added in:
+velocity, x0 + v(x0, 0)) and then decodes the kept seed in full. Choices go to FLOW_LOG (JSON lines). Run against
+the commit this folder was added in:
 `python probe_flow_best_of.py eval-model ...` with FLOW_K / FLOW_SHIFT / FLOW_LOG in the environment.
 """
 import json

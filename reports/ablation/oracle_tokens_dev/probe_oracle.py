@@ -4,8 +4,10 @@ Run against commit 6ef8575 (before phone guidance):
 ORACLE_ROOT=corpus/v2 ORACLE_TESTSETS=corpus/v2/testsets_dev/EN_N2A_testset.json python probe_oracle.py eval-model
 --audio-root corpus/v2 --out DIR --limit 48 --per-tokenizer models/tiny --threads 2 --testset <that testset>
 """
-import json, os, sys
-import torch
+import json
+import os
+import sys
+
 import deepasmr.lm.rerank as rr
 from deepasmr.audio import load_audio
 from deepasmr.lm.generate import LMOutput
@@ -15,7 +17,9 @@ from deepasmr.pipeline.engine import DeepASMR
 root = os.environ["ORACLE_ROOT"]
 GT = {}
 for f in os.environ["ORACLE_TESTSETS"].split(","):
-    for e in json.load(open(f)):
+    with open(f) as fh:
+        entries = json.load(fh)
+    for e in entries:
         GT[e["transcription"]] = os.path.join(root, e["ground_truth"])
 STATE = {"fallbacks": 0, "n": 0}
 
@@ -37,7 +41,7 @@ def best_of(lm, tokenizer, requests, references, decode, candidates, seed=None):
     symbols = b.text_tokenizer.decode(requests[0].text)
     vocab = b.phone_vocab
     ids = vocab.encode(list(symbols))
-    unk = vocab.index["<unk>"] if "<unk>" in vocab.index else -1
+    unk = vocab.index.get("<unk>", -1)
     keep = [p for p, i in enumerate(ids) if i != unk]
     logp = tokenizer.tokens_to_phone_logprobs([tokens])[0]
     path = ctc_forced_alignment(logp.float().numpy(), [ids[p] for p in keep]) if keep else None
@@ -47,11 +51,15 @@ def best_of(lm, tokenizer, requests, references, decode, candidates, seed=None):
         path = proportional_alignment(len(tokens), len(keep))
     positions = [keep[int(q)] for q in path]
     out = LMOutput()
-    out.tokens.append(tokens.tolist()); out.hit_max_len.append(False); out.text_positions.append(positions)
+    out.tokens.append(tokens.tolist())
+    out.hit_max_len.append(False)
+    out.text_positions.append(positions)
     print(f"oracle: {len(tokens)} GT tokens, alignment fallbacks {STATE['fallbacks']}/{STATE['n']}", file=sys.stderr)
     return out, [rr.Choice(0, [0.0])]
 rr.best_of = best_of
 
-from deepasmr.cli import main
+# Imported last, on purpose: the patches above are installed before the CLI is loaded.
+from deepasmr.cli import main  # noqa: E402
+
 sys.argv = ["deepasmr"] + sys.argv[1:]
 main()

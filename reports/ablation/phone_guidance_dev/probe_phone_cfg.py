@@ -5,8 +5,11 @@ Run against commit 6ef8575 (before FlowConfig.phone_cfg_strength; from then on `
 FULL_W=0 gives the two-branch form without the null term ("*_only" folders); PHONE_UNTIL=0.3 the phone term on
 the steps starting before t = 0.3 only ("*_u03").
 """
-import os, sys
+import os
+import sys
+
 import torch
+
 import deepasmr.flow.sampling as fs
 
 PW = float(os.environ.get("PHONE_W", "0.5"))
@@ -31,6 +34,8 @@ def guided(velocity, x, cond_mel, ids, null_ids, t, mask, spk, cfg_strength, bat
     return vc + w * (vc - vn) + PW * (vc - vp)
 fs.guided_velocity = guided
 
-from deepasmr.cli import main
+# Imported last, on purpose: the patch above is installed before the CLI is loaded.
+from deepasmr.cli import main  # noqa: E402
+
 sys.argv = ["deepasmr"] + sys.argv[1:]
 main()
