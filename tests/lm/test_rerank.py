@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from deepasmr.lm import DecodeConfig, LMRequest, generate
-from deepasmr.lm.rerank import best_of, phone_scores
+from deepasmr.lm.rerank import CANDIDATE_SEED_STRIDE, best_of, phone_scores
 
 TINY = Path(__file__).resolve().parents[2] / "models" / "tiny"
 SAMPLING = DecodeConfig(temperature=1.0, max_new_tokens=30)
@@ -60,20 +60,31 @@ def test_best_of_keeps_the_best_read_draw_and_its_first_draw_is_plain_sampling(l
                 LMRequest(text=[11, 12, 13, 14, 15], style="normal")]
     references = [reader.reference("a quiet garden", "en"), reader.reference("yellow flowers", "en")]
     out, choices = best_of(lm, reader.model, requests, references, SAMPLING, candidates=3, seed=5)
-    n = len(requests)
     # Distinct finite scores, and a winner other than the first draw: the choice below is a real one.
     assert all(math.isfinite(x) for c in choices for x in c.scores) and any(c.index != 0 for c in choices)
     for j, request in enumerate(requests):
-        # Candidate c of request j is what plain sampling gives with seed 5 + j + c * n.
-        draws = [generate(lm, [request], SAMPLING, seed=5 + j + c * n).tokens[0] for c in range(3)]
+        # Candidate c of request j is what plain sampling gives with seed 5 + j + c * CANDIDATE_SEED_STRIDE.
+        draws = [generate(lm, [request], SAMPLING, seed=5 + j + c * CANDIDATE_SEED_STRIDE).tokens[0]
+                 for c in range(3)]
         scores = phone_scores(reader.model, draws, references[j])
         assert choices[j].scores == pytest.approx(scores)
         assert out.tokens[j] == draws[choices[j].index]
         assert scores[choices[j].index] == min(scores)
-    assert len({tuple(t) for t in (generate(lm, [requests[0]], SAMPLING, seed=5 + c * n).tokens[0]
-                                   for c in range(3))}) > 1
+    assert len({tuple(t) for t in (generate(lm, [requests[0]], SAMPLING, seed=5 + c * CANDIDATE_SEED_STRIDE)
+                                   .tokens[0] for c in range(3))}) > 1
     plain = generate(lm, requests, SAMPLING, seed=5)
     one, _ = best_of(lm, reader.model, requests, references, SAMPLING, candidates=1, seed=5)
     assert one.tokens == plain.tokens
     with pytest.raises(ValueError, match="candidates"):
         best_of(lm, reader.model, requests, references, SAMPLING, candidates=0, seed=5)
+
+
+def test_neighbouring_seeds_share_no_candidates(lm, reader):
+    """Runs at seeds 5 and 6 draw different candidates throughout (their scores, distinct floats, do not meet),
+    so several seeds of an evaluation are independent draws."""
+    request = [LMRequest(text=[3, 4, 5, 6, 7, 8, 9], style="asmr", prompt_text=[9, 10], prompt_speech=[1, 2, 3])]
+    reference = [reader.reference("a quiet garden", "en")]
+    scores = [set(best_of(lm, reader.model, request, reference, SAMPLING, candidates=4, seed=s)[1][0].scores)
+              for s in (5, 6)]
+    assert len(scores[0]) == len(scores[1]) == 4
+    assert not scores[0] & scores[1]

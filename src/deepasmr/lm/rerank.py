@@ -8,9 +8,11 @@ greedy transcript, so near-misses still rank). Candidates decode as one batch, w
 separate runs: the shared prompt goes through the LM once (lm.generate), and on 2 CPU cores a step of 8 rows
 costs about twice a step of one.
 
-Candidate c of request j draws with seed `seed + j + c * len(requests)`: candidate 0 is exactly what plain
-sampling with that seed gives, so one candidate reproduces `generate` and runs with more candidates compare
-entry by entry against it.
+Candidate c of request j draws with seed `seed + j + c * CANDIDATE_SEED_STRIDE`: candidate 0 is exactly what
+plain sampling with that seed gives, so one candidate reproduces `generate` and runs with more candidates compare
+entry by entry against it. The other candidates' seeds lie far from any seed a caller passes next: with a stride
+of one request (as until session 28), runs at seeds 0, 1, 2 shared 7 of their 8 candidates per sentence, so
+"three seeds" were far from three independent draws.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ from deepasmr.lm.generate import LMOutput, LMRequest, generate
 from deepasmr.lm.sampling import DecodeConfig
 
 UNREADABLE = float("inf")  # a candidate too short to hold the reference's phones under CTC
+# Between the seeds of one request's candidates: far from the seeds a caller passes next, and small enough that
+# every candidate's seed stays below 2**32 (torch's CPU generator keeps only a seed's low 32 bits).
+CANDIDATE_SEED_STRIDE = 1_000_003
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,8 @@ def best_of(lm, tokenizer, requests: Sequence[LMRequest], references: Sequence[S
         return generate(lm, requests, decode, seed=seed), [Choice(0, [0.0]) for _ in range(n)]
     generators = None
     if seed is not None:
-        generators = [torch.Generator().manual_seed(seed + j + c * n) for c in range(candidates) for j in range(n)]
+        generators = [torch.Generator().manual_seed(seed + j + c * CANDIDATE_SEED_STRIDE)
+                      for c in range(candidates) for j in range(n)]
     out = generate(lm, [r for _ in range(candidates) for r in requests], decode, generator=generators)
     chosen, choices = LMOutput(), []
     for j in range(n):
