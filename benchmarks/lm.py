@@ -1,6 +1,6 @@
 """Tokens per second of KV-cached decoding vs the no-cache reference loop, tiny LM preset, this CPU.
 
-    .venv/bin/python benchmarks/lm.py [--new-tokens 200] [--batch 1 4] [--threads 1]
+    .venv/bin/python benchmarks/lm.py [--new-tokens 200] [--batch 1 4] [--threads 1] [--precision fp32|bf16|auto]
 
 Random weights (speed does not depend on training); eos is disabled so every run decodes exactly
 --new-tokens tokens after a realistic prefix (task prompt text + speech tokens + target text).
@@ -15,6 +15,7 @@ import torch
 
 from deepasmr.lm import DecodeConfig, LMRequest, SpeechLM, generate, lm_preset
 from deepasmr.lm.text import PhoneTokenizer
+from deepasmr.precision import PRECISIONS
 
 PHONE_SET = 80  # about the size of the en + zh espeak phone inventory
 FORBID = -1e9
@@ -50,6 +51,8 @@ def main() -> None:
     ap.add_argument("--prompt-speech-len", type=int, default=75)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--skip-nocache", action="store_true")
+    ap.add_argument("--precision", choices=PRECISIONS, default="fp32",
+                    help="the KV-cached path's matrix products (the no-cache reference stays fp32)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -60,10 +63,10 @@ def main() -> None:
         model.speech_head.bias[model.cfg.eos_label] = FORBID
     # max_tokens_per_text must not cut the run short: the decode cap alone sets the length.
     model.cfg.max_tokens_per_text = float(args.new_tokens)
-    decode = DecodeConfig(top_k=25, top_p=0.8, max_new_tokens=args.new_tokens)
+    decode = DecodeConfig(top_k=25, top_p=0.8, max_new_tokens=args.new_tokens, precision=args.precision)
     prefix = 3 + args.text_len + args.prompt_text_len + args.prompt_speech_len
     print(f"tiny LM: {model.num_parameters() / 1e6:.2f}M params, threads={args.threads}, prefix={prefix}, "
-          f"new tokens={args.new_tokens}")
+          f"new tokens={args.new_tokens}, precision {args.precision}")
     warm = _requests(model.cfg, 1, args.text_len, args.prompt_text_len, args.prompt_speech_len, 0)
     _rate(model, warm, DecodeConfig(max_new_tokens=2), use_cache=True)
     for batch in args.batch:
