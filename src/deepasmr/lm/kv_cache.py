@@ -10,10 +10,9 @@ plain transformers forward, is the reference this path is tested against.
 Each layer's projections are joined into two matrices (query/key/value, gate/up) so a step makes 4 matrix
 products per layer instead of 7, and may be held in bfloat16 (`matmul_dtype`). Why bfloat16 for the products
 only: a step of 8 rows reads every weight once, so it is bound by memory traffic, which bfloat16 halves (on a
-CPU with AVX-512 BF16: 5.7 -> 3.9 ms per step at the tiny preset); attention over the cache stays in the
-stream's dtype, because one query against a bfloat16 cache is 3.6x slower there than in fp32 (a query of one
-row does not fill the bf16 kernels), and the residual stream, norms and cache stay fp32 so rounding does not
-build up over the sequence.
+CPU with AVX-512 BF16: 5.7 -> 3.9 ms per 8-row step of the shipped tiny LM); attention over the cache stays
+in the stream's dtype, because there one query against a bfloat16 cache measured 3.6x slower than in fp32; and
+the residual stream, norms and cache stay fp32 so that rounding does not build up over the sequence.
 """
 
 from __future__ import annotations
