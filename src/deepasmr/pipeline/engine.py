@@ -189,7 +189,7 @@ class DeepASMR:
         pitch, or for a whispered clip the task prompt's (the pool's nearest voice), else the predictor's centre.
         None when no F0 is predicted (no predictor, or whispered output: the decoder is then told nothing)."""
         predictor = self.bundle.pitch
-        if predictor is None or routed.output_style != "normal":
+        if predictor is None or routed.output_style != "normal" or not self.bundle.flow_for("normal").cfg.pitch_cond:
             return None
         from deepasmr.audio import load_audio
         from deepasmr.pitch.model import clip_register
@@ -226,14 +226,15 @@ class DeepASMR:
         if cfg.candidates > 1:
             notes.append(f"best of {cfg.candidates} token samples per sentence: kept candidate(s) "
                          f"{[c.index for c in choices]}")
-        noise_scale = cfg.noise_scale if cfg.noise_scale is not None else b.flow.cfg.noise_scale_for(style)
-        cfg_strength = cfg.cfg_strength if cfg.cfg_strength is not None else b.flow.cfg.cfg_strength_for(style)
+        flow = b.flow_for(style)
+        noise_scale = cfg.noise_scale if cfg.noise_scale is not None else flow.cfg.noise_scale_for(style)
+        cfg_strength = cfg.cfg_strength if cfg.cfg_strength is not None else flow.cfg.cfg_strength_for(style)
         pieces = []
         for i, tokens in enumerate(out.tokens):
             t0 = time.perf_counter()
             tokens = torch.tensor(tokens, dtype=torch.long)
             f0 = None if register is None else b.pitch.generate(tokens, register)
-            mel = b.flow.generate(tokens, spk_mel, spk_tokens, spk_emb,
+            mel = flow.generate(tokens, spk_mel, spk_tokens, spk_emb,
                                   steps=steps if steps is not None else cfg.steps, cfg_strength=cfg_strength,
                                   seed=None if seed is None else seed + i, noise_scale=noise_scale,
                                   precision=cfg.precision, phones=self._spoken_phones(texts[i], out, i),

@@ -135,11 +135,13 @@ class PitchPredictor(nn.Module):
         return torch.where(logits > self.cfg.voiced_threshold, hz, torch.zeros_like(hz))
 
 
-def save_pitch(model: PitchPredictor, out_dir: str | Path) -> Path:
-    """Config + fp32 weights (the predictor is ~0.5 MB), each written atomically, config last."""
+def save_pitch(model: PitchPredictor, out_dir: str | Path, dtype: torch.dtype = torch.float32) -> Path:
+    """Config + weights (fp32 by default; torch.float16 for a bundle), each written atomically, config last.
+    Loading runs the predictor in fp32."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    state = {k: v.detach().to("cpu", dtype if v.is_floating_point() else v.dtype).contiguous()
+             for k, v in model.state_dict().items()}
     atomic_write(out / WEIGHTS_NAME, lambda tmp: save_file(state, tmp))
     atomic_write(out / CONFIG_NAME, lambda tmp: Path(tmp).write_text(json.dumps(asdict(model.cfg), indent=1) + "\n"))
     return out
