@@ -47,3 +47,33 @@ def test_the_shipped_decoder_in_bf16_writes_the_mel_it_writes_in_fp32():
     fast = bundle.flow.generate(tokens, prompt, precision="bf16", **kw)
     drift = (fast - ref).abs().mean() / ref.std()
     assert 0 < drift < 0.02, f"bf16 drift {drift:.4f} of the mel's spread"
+
+
+def test_normal_speech_has_its_own_decoder_and_the_speakers_pitch():
+    """Normal-style output goes through the decoder told F0 (stored as int8) and comes out at the voice clip's
+    pitch; the whispering decoder alone rendered it at the vocoder's frame rate (a multiple of 86 Hz)."""
+    import numpy as np
+
+    from deepasmr.audio import load_audio
+    from deepasmr.eval.voicing import analyze_voicing
+    from deepasmr.int8 import SCALE_SUFFIX
+    from deepasmr.pipeline import DeepASMR
+    from deepasmr.pipeline.bundle import NORMAL_FLOW_DIR
+
+    engine = DeepASMR.load()
+    b = engine.bundle
+    assert b.flow_normal is not None and b.flow_normal.cfg.pitch_cond and not b.flow.cfg.pitch_cond
+    assert b.pitch is not None
+    from safetensors.torch import load_file
+
+    assert any(k.endswith(SCALE_SUFFIX) for k in load_file(str(b.root / NORMAL_FLOW_DIR / "flow.safetensors")))
+    voice = json.loads((b.root / "voices" / "default.json").read_text())
+    clip = b.root / "voices" / voice["audio"]
+    out = engine.speak_detailed("The garden was quiet after the rain.", clip, "normal", seed=0,
+                                prompt_text=voice["text"])
+    assert out.task == "N2N"
+    heard = analyze_voicing(out.wav, out.sample_rate)
+    own = analyze_voicing(*load_audio(clip, 16_000))
+    octaves = abs(np.log2(heard.f0_median_hz / own.f0_median_hz))
+    assert octaves < 0.26, f"output median F0 {heard.f0_median_hz:.0f} Hz, the voice's {own.f0_median_hz:.0f} Hz"
+    assert heard.r_uv < 0.4  # normal speech, not breath

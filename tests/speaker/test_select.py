@@ -13,7 +13,7 @@ from deepasmr.data.manifest import read_manifest
 from deepasmr.errors import DataError
 from deepasmr.speaker import pool as P
 from deepasmr.speaker import pool_build as B
-from deepasmr.speaker.select import Prompt, SelectConfig, route_task, select_entry
+from deepasmr.speaker.select import Prompt, SelectConfig, counterpart, route_task, select_entry
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +58,28 @@ def test_ties_and_near_ties_break_by_id():
     assert select_entry(_pool(["z", "y"], near), v, config=SelectConfig(tie_epsilon=0.0)).entry.id == "z"
     with pytest.raises(Exception, match="finite non-zero 256-d"):
         select_entry(_pool(["a"], v[None]), np.zeros(256))
+
+
+def test_the_counterpart_is_the_nearest_same_style_voice_in_the_other_pool():
+    rng = np.random.default_rng(2)
+    a, b, c = rng.normal(size=(3, 256))
+
+    def pool(style, rows):  # rows: (id, speaker, vector)
+        entries = [P.PoolEntry(id=i, style=style, language="en", text="t", audio=f"clips/{i}.flac", speaker=spk)
+                   for i, spk, _ in rows]
+        return P.Pool(root=Path("/nowhere"), style=style, entries=entries,
+                      embeddings=np.stack([v for *_, v in rows]).astype(np.float32))
+
+    # The normal pool's nearest voice to the query is another speaker's (c): cross-style similarity is not used.
+    pools = {"asmr": pool("asmr", [("w1", "s1", a), ("w2", "s2", b)]),
+             "normal": pool("normal", [("n1", "s1", c), ("n2", "s2", a + b)])}
+    query = a + 0.1 * b
+    assert select_entry(pools["normal"], query).entry.id == "n2"
+    assert counterpart(pools, "asmr", query).id == "n1"
+    assert counterpart(pools, "normal", c).id == "w1"
+    assert counterpart({"asmr": pools["asmr"]}, "asmr", query) is None
+    pools["normal"] = pool("normal", [("n2", "s2", a + b)])  # s1 speaks in one style only
+    assert counterpart(pools, "asmr", query) is None
 
 
 def test_language_aware_with_a_fallback_note():

@@ -184,18 +184,31 @@ class DeepASMR:
             tokens = self.mel_tokens(wav, crop=False)[1].tolist()
         return text_tok.encode(prompt.text, prompt.language or lang), list(tokens)
 
-    def _pitch_register(self, clip_wav: np.ndarray, routed, notes: list[str]) -> float | None:
-        """For a decoder told F0, with normal output: the speaker's register for the F0 predictor — the clip's mean
-        pitch, or for a whispered clip the task prompt's (the pool's nearest voice), else the predictor's centre.
+    def _pitch_register(self, clip_wav: np.ndarray, routed, notes: list[str], pools: dict, lang: str
+                        ) -> float | None:
+        """For a decoder told F0, with normal output: the speaker's register for the F0 predictor. The clip's mean
+        pitch; for a whispered clip, the normal-speech pitch of the pool voice whose whisper is nearest to it
+        (speaker.select.counterpart), else the task prompt's; else the predictor's centre.
         None when no F0 is predicted (no predictor, or whispered output: the decoder is then told nothing)."""
         predictor = self.bundle.pitch
         if predictor is None or routed.output_style != "normal" or not self.bundle.flow_for("normal").cfg.pitch_cond:
             return None
         from deepasmr.audio import load_audio
         from deepasmr.pitch.model import clip_register
+        from deepasmr.speaker.embedding import embed
+        from deepasmr.speaker.pool import single_thread
+        from deepasmr.speaker.select import counterpart
 
         mel = self.bundle.mel_config
         register, source = clip_register(clip_wav, mel, predictor.cfg), "the voice clip"
+        if register is None and routed.clip_style != "normal":
+            with single_thread():
+                query = embed(clip_wav, mel.sample_rate)
+            voice = counterpart(pools, routed.clip_style, query, lang)
+            if voice is not None:
+                wav, _ = load_audio(pools["normal"].audio_path(voice), mel.sample_rate)
+                register = clip_register(wav, mel, predictor.cfg)
+                source = f"{voice.speaker}, the pool voice whose whisper is nearest to the clip's"
         if register is None and routed.task_prompt.audio is not None and routed.mode != "self":
             wav, _ = load_audio(routed.task_prompt.audio, mel.sample_rate)
             register, source = clip_register(wav, mel, predictor.cfg), "the task prompt"
@@ -370,7 +383,7 @@ class DeepASMR:
         clock.add("task_prompt", t0)
         speaker_wav, n_tokens, spans = clip_wav, [], []
         references = self._reference_phones(sentences, ids, lang)
-        register = self._pitch_register(clip_wav, routed, notes)
+        register = self._pitch_register(clip_wav, routed, notes, pools, lang)
         for it in range(iterations):
             pieces, n_tokens = self._synthesize(ids, references, style, prompt_ids, speaker_wav, seed, steps, clock,
                                                 notes, register)

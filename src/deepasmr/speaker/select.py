@@ -121,6 +121,23 @@ def select_entry(pool: Pool, query: np.ndarray, language: str | None = None,
     return Selection(entry=entry, audio=pool.audio_path(entry), similarity=float(sims[idx == best][0]), note=note)
 
 
+def counterpart(pools: dict[str, Pool], clip_style: str, query: np.ndarray, language: str | None = None,
+                config: SelectConfig = DEFAULT_SELECT) -> PoolEntry | None:
+    """The pool voice nearest to a clip *in the clip's own style*, as that speaker's entry in the other style's
+    pool; None when a pool is missing or the speaker has no entry there.
+
+    Why: what a whispered clip's speaker sounds like when speaking normally (e.g. the pitch register for A2N)
+    is best guessed from voices compared whisper to whisper. Speaker embeddings compared across styles confuse
+    voices: on dev, the nearest normal voice to a Mandarin whisper was a man's for every clip of its woman."""
+    other = next(s for s in STYLES if s != clip_style)
+    if clip_style not in pools or other not in pools:
+        return None
+    near = select_entry(pools[clip_style], query, language, config).entry
+    if not near.speaker:
+        return None
+    return next((e for e in pools[other].entries if e.speaker == near.speaker), None)
+
+
 def _load_clip(clip: str | os.PathLike) -> tuple[np.ndarray, int]:
     from deepasmr.audio import load_audio
 
