@@ -20,9 +20,12 @@ def test_the_embedded_bundle_loads_and_records_how_it_was_built():
     bundle = load_bundle()
     record = bundle.meta
     assert record["corpus"]["seed"] == 0 and record["git_commit"]
-    assert {"lm", "flow", "tokenizer", "vocoder"} <= set(record["stages"])
-    # It carries the Vocos vocoder trained here, with the voicing head that keeps normal speech's unvoiced frames.
-    assert bundle.vocoder.kind == "vocos" and bundle.vocoder.model.voicing is not None
+    assert {"lm", "flow", "tokenizer", "vocoder", "flow_normal", "pitch", "vocoder_normal"} <= set(record["stages"])
+    # It carries the Vocos vocoders trained here, one per output style: whispers through the one with the voicing
+    # head, normal speech through the one whose phase follows F0.
+    whisper, normal = bundle.vocoder.vocoders["asmr"], bundle.vocoder.vocoders["normal"]
+    assert whisper.kind == normal.kind == "vocos" and whisper.model.voicing is not None
+    assert normal.model.pitch is not None and whisper.model.pitch is None
     voice = json.loads((bundle.root / "voices" / "default.json").read_text())
     assert (bundle.root / "voices" / voice["audio"]).is_file() and voice["text"]
     # The demo speaker is held out: no pool entry comes from it.

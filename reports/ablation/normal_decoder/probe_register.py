@@ -4,7 +4,7 @@ own normal speech (the ground truth clip):
   cross   the nearest *normal* pool voice to the whispered clip (cross-style speaker embedding; session 27)
   same    the nearest *whispering* pool voice (same-style embedding), in that speaker's normal pool clip
   same3   the mean register of the three nearest whispering pool voices' normal clips
-Usage: .venv/bin/python reports/ablation/a2n_register/probe_register.py corpus/v2/testsets_dev/EN_A2N_testset.json ...
+Usage: .venv/bin/python reports/ablation/normal_decoder/probe_register.py corpus/v2/testsets_dev/EN_A2N_testset.json ...
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from deepasmr.pipeline import load_bundle
 from deepasmr.pitch.model import clip_register
 from deepasmr.speaker.embedding import embed
 
-bundle = load_bundle("runs/bundle_two_int8")
+bundle = load_bundle()  # models/tiny: its pools, and its F0 predictor for the register's scale
 files = [f for f in sys.argv[1:] if f.endswith(".json")]
 mel, cfg = MEL_PRESETS["tiny"], bundle.pitch.cfg
 pools = bundle.pools
@@ -63,4 +63,4 @@ for f in files:
                       "share_over_0.26": round(float((err > 0.26).mean()), 3)}
     out[f] = {"n": len(rows), "summary": summary, "rows": rows}
     print(f, len(rows), summary, flush=True)
-Path("reports/ablation/a2n_register/register_errors.json").write_text(json.dumps(out, indent=1))
+Path("reports/ablation/normal_decoder/register_errors.json").write_text(json.dumps(out, indent=1))
