@@ -9,7 +9,7 @@
 # ~115 min fine-tuning both on corpus/v2 (10 h, the same speakers and splits; ~45 min to synthesise and shard).
 # The v3 tokenizer (~35 min at 2 threads with bf16) and its shards (~10 min) come first; ~135 min of both on its codes last.
 # A third lane trains the Vocos vocoder on corpus/v2 (~2.8 h at one thread on its own: v2, v4, PYIN labels, v5).
-# Then the normal-speech path (~85 min): F0 labels (~12 min), the F0 predictor (~4 min), and side by side the
+# Then the normal-speech path (~90 min): F0 labels (~12 min), the F0 predictor (~4 min), and side by side the
 # decoder told F0 (65 min) and the Vocos that follows it (75 min).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from deepasmr.lm import DecodeConfig, LMRequest, generate, length_bounds
+from deepasmr.lm.sampling import piece_seed
 
 MAX_NEW = 40
 GREEDY = DecodeConfig(greedy=True, max_new_tokens=MAX_NEW)
@@ -38,8 +39,18 @@ def test_batched_equals_one_by_one(model64):
     assert batched.tokens == alone
     sampling = DecodeConfig(top_k=10, top_p=0.9, max_new_tokens=MAX_NEW)
     batched = generate(model64, _requests(), sampling, seed=5)
-    alone = [generate(model64, [r], sampling, seed=5 + i).tokens[0] for i, r in enumerate(_requests())]
+    alone = [generate(model64, [r], sampling, seed=piece_seed(5, i)).tokens[0] for i, r in enumerate(_requests())]
     assert batched.tokens == alone
+
+
+def test_the_pieces_of_neighbouring_seeds_draw_apart(model64):
+    """A text of two identical sentences at seeds 5 and 6: the second sentence at seed 5 is not the first at
+    seed 6 (with a stride of one between pieces it was, draw for draw)."""
+    sampling = DecodeConfig(top_k=10, top_p=0.9, max_new_tokens=MAX_NEW)
+    twice = [_requests()[0]] * 2
+    at5, at6 = (generate(model64, twice, sampling, seed=s).tokens for s in (5, 6))
+    assert at5[1] != at6[0]
+    assert at5[1] == generate(model64, twice[:1], sampling, seed=piece_seed(5, 1)).tokens[0]
 
 
 def test_seeded_generation_is_deterministic(model64):

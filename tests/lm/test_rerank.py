@@ -10,6 +10,7 @@ import torch
 
 from deepasmr.lm import DecodeConfig, LMRequest, generate
 from deepasmr.lm.rerank import CANDIDATE_SEED_STRIDE, best_of, phone_scores
+from deepasmr.lm.sampling import piece_seed
 
 TINY = Path(__file__).resolve().parents[2] / "models" / "tiny"
 SAMPLING = DecodeConfig(temperature=1.0, max_new_tokens=30)
@@ -63,8 +64,8 @@ def test_best_of_keeps_the_best_read_draw_and_its_first_draw_is_plain_sampling(l
     # Distinct finite scores, and a winner other than the first draw: the choice below is a real one.
     assert all(math.isfinite(x) for c in choices for x in c.scores) and any(c.index != 0 for c in choices)
     for j, request in enumerate(requests):
-        # Candidate c of request j is what plain sampling gives with seed 5 + j + c * CANDIDATE_SEED_STRIDE.
-        draws = [generate(lm, [request], SAMPLING, seed=5 + j + c * CANDIDATE_SEED_STRIDE).tokens[0]
+        # Candidate c of request j is what plain sampling gives with seed piece_seed(5, j) + c * CANDIDATE_SEED_STRIDE.
+        draws = [generate(lm, [request], SAMPLING, seed=piece_seed(5, j) + c * CANDIDATE_SEED_STRIDE).tokens[0]
                  for c in range(3)]
         scores = phone_scores(reader.model, draws, references[j])
         assert choices[j].scores == pytest.approx(scores)

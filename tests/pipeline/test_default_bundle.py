@@ -56,6 +56,7 @@ def test_normal_speech_has_its_own_decoder_and_the_speakers_pitch():
     """Normal-style output goes through the decoder told F0 (stored as int8) and comes out at the voice clip's
     pitch; the whispering decoder alone rendered it at the vocoder's frame rate (a multiple of 86 Hz)."""
     import numpy as np
+    from safetensors.torch import load_file
 
     from deepasmr.audio import load_audio
     from deepasmr.eval.voicing import analyze_voicing
@@ -67,8 +68,6 @@ def test_normal_speech_has_its_own_decoder_and_the_speakers_pitch():
     b = engine.bundle
     assert b.flow_normal is not None and b.flow_normal.cfg.pitch_cond and not b.flow.cfg.pitch_cond
     assert b.pitch is not None
-    from safetensors.torch import load_file
-
     assert any(k.endswith(SCALE_SUFFIX) for k in load_file(str(b.root / NORMAL_FLOW_DIR / "flow.safetensors")))
     voice = json.loads((b.root / "voices" / "default.json").read_text())
     clip = b.root / "voices" / voice["audio"]

@@ -24,7 +24,7 @@ from deepasmr.lm.config import LMConfig, style_index
 from deepasmr.lm.kv_cache import CachedBackbone, supports
 from deepasmr.lm.layout import KIND_SPEECH, pad_rows, prefix_row
 from deepasmr.lm.model import SpeechLM
-from deepasmr.lm.sampling import DecodeConfig, choose_tokens
+from deepasmr.lm.sampling import DecodeConfig, choose_tokens, piece_seed
 from deepasmr.precision import resolve
 
 
@@ -57,8 +57,8 @@ def length_bounds(n_text: int, cfg: LMConfig, decode: DecodeConfig) -> tuple[int
 
 def _generators(n: int, generator, seed: int | None) -> list[torch.Generator | None]:
     if seed is not None:
-        # One generator per row (seed + row index): a row samples the same in any batch.
-        return [torch.Generator().manual_seed(seed + i) for i in range(n)]
+        # One generator per row (sampling.piece_seed): a row samples the same in any batch.
+        return [torch.Generator().manual_seed(piece_seed(seed, i)) for i in range(n)]
     if isinstance(generator, (list, tuple)):
         if len(generator) != n:
             raise ValueError(f"{len(generator)} generators for {n} requests")
@@ -79,7 +79,7 @@ def generate(
     """Speech tokens for each request (eos not included).
 
     `use_cache=False` re-runs the whole sequence every step: the slow reference the KV-cached path must
-    match. Randomness: `seed` gives row i its own generator seeded `seed + i`; otherwise `generator` (one
+    match. Randomness: `seed` gives row i its own generator seeded `piece_seed(seed, i)`; otherwise `generator` (one
     shared, or one per row)."""
     decode = decode or DecodeConfig()
     if not requests:

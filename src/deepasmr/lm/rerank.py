@@ -8,11 +8,11 @@ greedy transcript, so near-misses still rank). Candidates decode as one batch, w
 separate runs: the shared prompt goes through the LM once (lm.generate), and on 2 CPU cores a step of 8 rows
 costs about twice a step of one.
 
-Candidate c of request j draws with seed `seed + j + c * CANDIDATE_SEED_STRIDE`: candidate 0 is exactly what
-plain sampling with that seed gives, so one candidate reproduces `generate` and runs with more candidates compare
-entry by entry against it. The other candidates' seeds lie far from any seed a caller passes next: with a stride
-of one request (as until session 28), runs at seeds 0, 1, 2 shared 7 of their 8 candidates per sentence, so
-"three seeds" were far from three independent draws.
+Candidate c of request j draws with seed `piece_seed(seed, j) + c * CANDIDATE_SEED_STRIDE`: candidate 0 is
+exactly what plain sampling with that seed gives, so one candidate reproduces `generate` and runs with more
+candidates compare entry by entry against it. The other candidates' seeds lie far from any seed a caller passes
+next: with a stride of one request (as until session 28), runs at seeds 0, 1, 2 shared 7 of their 8 candidates
+per sentence, so "three seeds" were far from three independent draws.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from deepasmr.lm.generate import LMOutput, LMRequest, generate
-from deepasmr.lm.sampling import DecodeConfig
+from deepasmr.lm.sampling import DecodeConfig, piece_seed
 
 UNREADABLE = float("inf")  # a candidate too short to hold the reference's phones under CTC
 # Between the seeds of one request's candidates: far from the seeds a caller passes next, and small enough that
@@ -71,7 +71,7 @@ def best_of(lm, tokenizer, requests: Sequence[LMRequest], references: Sequence[S
         return generate(lm, requests, decode, seed=seed), [Choice(0, [0.0]) for _ in range(n)]
     generators = None
     if seed is not None:
-        generators = [torch.Generator().manual_seed(seed + j + c * CANDIDATE_SEED_STRIDE)
+        generators = [torch.Generator().manual_seed(piece_seed(seed, j) + c * CANDIDATE_SEED_STRIDE)
                       for c in range(candidates) for j in range(n)]
     out = generate(lm, [r for _ in range(candidates) for r in requests], decode, generator=generators)
     chosen, choices = LMOutput(), []

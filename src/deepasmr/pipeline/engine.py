@@ -221,7 +221,7 @@ class DeepASMR:
                     register: float | None = None) -> tuple[list, list[int]]:
         from deepasmr.lm.generate import LMRequest
         from deepasmr.lm.rerank import best_of
-        from deepasmr.lm.sampling import DecodeConfig
+        from deepasmr.lm.sampling import DecodeConfig, piece_seed
 
         cfg, b = self.config, self.bundle
         t0 = time.perf_counter()
@@ -248,16 +248,16 @@ class DeepASMR:
             tokens = torch.tensor(tokens, dtype=torch.long)
             f0 = None if register is None else b.pitch.generate(tokens, register)
             mel = flow.generate(tokens, spk_mel, spk_tokens, spk_emb,
-                                  steps=steps if steps is not None else cfg.steps, cfg_strength=cfg_strength,
-                                  seed=None if seed is None else seed + i, noise_scale=noise_scale,
-                                  precision=cfg.precision, phones=self._spoken_phones(texts[i], out, i),
-                                  phone_cfg_strength=cfg.phone_cfg_strength, f0=f0)
+                                steps=steps if steps is not None else cfg.steps, cfg_strength=cfg_strength,
+                                seed=None if seed is None else piece_seed(seed, i), noise_scale=noise_scale,
+                                precision=cfg.precision, phones=self._spoken_phones(texts[i], out, i),
+                                phone_cfg_strength=cfg.phone_cfg_strength, f0=f0)
             clock.add("flow", t0)
             t0 = time.perf_counter()
             # A vocoder may draw randomness (Vocos random_phase_styles): seeded requests stay reproducible.
             with torch.no_grad(), torch.random.fork_rng(devices=[], enabled=seed is not None):
                 if seed is not None:
-                    torch.manual_seed(seed + i)
+                    torch.manual_seed(piece_seed(seed, i))
                 wav = b.vocoder.generate(mel, style=style, f0=f0).detach().cpu().numpy().astype(np.float32)
             clock.add("vocoder", t0)
             pieces.append(np.nan_to_num(wav))
