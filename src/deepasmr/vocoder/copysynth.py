@@ -23,11 +23,22 @@ class MelDistanceConfig:
     active_range: float = 6.0
 
 
-def copy_synthesize(wav: np.ndarray, vocoder: Vocoder, style: str | None = None) -> np.ndarray:
+def copy_synthesize(wav: np.ndarray, vocoder: Vocoder, style: str | None = None, drive_f0: str | None = None
+                    ) -> np.ndarray:
     """`wav` at `vocoder.sample_rate` -> the vocoder's reconstruction from its log-mel (same length,
-    rounded down to whole frames). `style`: the clip's style, for a vocoder told the output style."""
+    rounded down to whole frames). `style`: the clip's style, for a vocoder told the output style.
+    `drive_f0` ("pyin" or "world"): give the vocoder the clip's own F0 and voicing by that tracker, as the
+    pipeline gives it the F0 it told the decoder; a vocoder without a pitch head ignores it."""
     mel = log_mel(wav, vocoder.mel_config)
-    return vocoder.generate(mel, style=style).numpy().astype(np.float32)
+    f0 = None
+    if drive_f0:
+        from deepasmr.vocoder.voicing import frame_labels
+
+        unvoiced, hz = frame_labels(wav, vocoder.sample_rate, vocoder.mel_config, tracker=drive_f0)
+        track = torch.from_numpy(np.where(unvoiced, 0.0, hz).astype(np.float32))
+        f0 = torch.zeros(mel.shape[-1])  # the mel's last frame(s) past the track: unvoiced
+        f0[: min(len(track), len(f0))] = track[: len(f0)]
+    return vocoder.generate(mel, style=style, f0=f0).numpy().astype(np.float32)
 
 
 def mel_l1(

@@ -107,7 +107,7 @@ def corpus_items(corpus: Path, limit: int) -> list[dict]:
     return items
 
 
-def measure(items: list[dict], vocoder, out_dir: Path | None = None) -> dict:
+def measure(items: list[dict], vocoder, out_dir: Path | None = None, drive_f0: str | None = None) -> dict:
     from deepasmr.audio import load_audio, resample, save_audio
     from deepasmr.eval.asr import ASR_SAMPLE_RATE, get_backend, utterance_errors
     from deepasmr.eval.voicing import pitch_agreement, voicing_track
@@ -116,7 +116,7 @@ def measure(items: list[dict], vocoder, out_dir: Path | None = None) -> dict:
     per_group: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for item in items:
         wav, sr = load_audio(item["path"], vocoder.sample_rate, trim=False)
-        out = copy_synthesize(wav, vocoder, item["style"])
+        out = copy_synthesize(wav, vocoder, item["style"], drive_f0=drive_f0 if item["style"] == "normal" else None)
         if out_dir is not None:
             save_audio(out_dir / f"{item['group']}_{Path(item['path']).stem}.wav", out, sr)
         language = item.get("language", "en")
@@ -228,6 +228,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--save", type=Path, help="also write the copy-synthesised wavs here")
     p.add_argument("--json", type=Path, help="write the figures as JSON")
+    p.add_argument("--styles", nargs="+", choices=("normal", "asmr"), default=("normal", "asmr"),
+                   help="only these styles' utterances")
+    p.add_argument("--drive-f0", choices=("pyin", "world"),
+                   help="normal speech: drive a vocoder with a pitch head by the clip's own F0 and voicing from this "
+                        "tracker, as the bundle drives its normal-speech vocoder by the F0 its decoder was told")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     try:
@@ -236,7 +241,8 @@ def main(argv: list[str] | None = None) -> int:
         p.error(str(err))
     with tempfile.TemporaryDirectory() as tmp:
         items = corpus_items(args.corpus, args.limit) if args.corpus else synthesized_items(Path(tmp))
-        results = measure(items, vocoder, args.save)
+        items = [it for it in items if it["style"] in args.styles]
+        results = measure(items, vocoder, args.save, drive_f0=args.drive_f0)
     pooled = pool_by_style(results)
     print_table(results, pooled)
     if args.json:
