@@ -73,6 +73,27 @@ def bundle_dir(tmp_path_factory, tiny_corpus) -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def shipped_decoder_case():
+    """(the embedded bundle, a speaker-prompt mel, 60 tokens) for checks of the shipped decoder's output: the
+    default voice's normal clip as the prompt, and the tokens of its speaker's real whisper."""
+    import json
+
+    import torch
+
+    from deepasmr.audio import load_audio, log_mel
+    from deepasmr.pipeline import load_bundle
+
+    bundle = load_bundle()
+    voice = json.loads((bundle.root / "voices" / "default.json").read_text())
+    sr, mel = bundle.mel_config.sample_rate, bundle.mel_config
+    prompt = log_mel(load_audio(bundle.root / "voices" / voice["audio"], sr)[0], mel)[:, :200]
+    target = log_mel(load_audio(bundle.root / "voices" / voice["reference_asmr"], sr)[0], mel)
+    with torch.no_grad():
+        tokens = bundle.tokenizer.encode(target)[0][:60].long()
+    return bundle, prompt, tokens
+
+
 @pytest.fixture
 def synth_wav(tmp_path):
     """make(text="...", name="x.wav", voice="slt"|espeak voice like "en-us+whisper") -> Path of a real wav

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 import torch
 
@@ -42,21 +40,12 @@ def test_inconsistent_states_are_refused():
         dequantize({"w": q["w"], "w" + SCALE_SUFFIX: q["w" + SCALE_SUFFIX][:4]})
 
 
-def test_the_shipped_decoder_stored_as_int8_writes_nearly_the_same_mel(tmp_path):
-    from deepasmr.audio import load_audio, log_mel
-    from deepasmr.pipeline import default_model_dir, load_bundle
-
-    bundle = load_bundle()
+def test_the_shipped_decoder_stored_as_int8_writes_nearly_the_same_mel(tmp_path, shipped_decoder_case):
+    bundle, prompt, tokens = shipped_decoder_case
     save_flow(bundle.flow, tmp_path / "int8", int8=True)
-    fp16_bytes = (default_model_dir() / WEIGHTS_NAME).stat().st_size
+    fp16_bytes = (bundle.root / WEIGHTS_NAME).stat().st_size
     assert (tmp_path / "int8" / WEIGHTS_NAME).stat().st_size < 0.6 * fp16_bytes
     small = load_flow(tmp_path / "int8")
-    voice = json.loads((bundle.root / "voices" / "default.json").read_text())
-    sr = bundle.mel_config.sample_rate
-    prompt = log_mel(load_audio(bundle.root / "voices" / voice["audio"], sr)[0], bundle.mel_config)[:, :200]
-    target = log_mel(load_audio(bundle.root / "voices" / voice["reference_asmr"], sr)[0], bundle.mel_config)
-    with torch.no_grad():
-        tokens = bundle.tokenizer.encode(target)[0][:60].long()
     ref = bundle.flow.generate(tokens, prompt, steps=3, seed=0)
     out = small.generate(tokens, prompt, steps=3, seed=0)
     other_seed = bundle.flow.generate(tokens, prompt, steps=3, seed=1)

@@ -32,19 +32,9 @@ def test_the_embedded_bundle_loads_and_records_how_it_was_built():
     assert all(e.speaker != voice["speaker"] for pool in bundle.pools.values() for e in pool.entries)
 
 
-def test_the_shipped_decoder_in_bf16_writes_the_mel_it_writes_in_fp32():
+def test_the_shipped_decoder_in_bf16_writes_the_mel_it_writes_in_fp32(shipped_decoder_case):
     """precision="auto" runs the flow in bf16 on CPUs with native bf16: the trained decoder must not drift."""
-    import torch
-
-    from deepasmr.audio import load_audio, log_mel
-
-    bundle = load_bundle()
-    voice = json.loads((bundle.root / "voices" / "default.json").read_text())
-    sr = bundle.mel_config.sample_rate
-    prompt = log_mel(load_audio(bundle.root / "voices" / voice["audio"], sr)[0], bundle.mel_config)[:, :200]
-    target = log_mel(load_audio(bundle.root / "voices" / voice["reference_asmr"], sr)[0], bundle.mel_config)
-    with torch.no_grad():
-        tokens = bundle.tokenizer.encode(target)[0][:60].long()
+    bundle, prompt, tokens = shipped_decoder_case
     kw = dict(steps=6, seed=0)
     ref = bundle.flow.generate(tokens, prompt, **kw)
     fast = bundle.flow.generate(tokens, prompt, precision="bf16", **kw)
