@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from deepasmr.lm import DecodeConfig, LMRequest, generate
-from deepasmr.lm.rerank import CANDIDATE_SEED_STRIDE, best_of, phone_scores
-from deepasmr.lm.sampling import piece_seed
+from deepasmr.lm.rerank import best_of, phone_scores
+from deepasmr.lm.sampling import CANDIDATE_SEED_STRIDE, piece_seed
 
 TINY = Path(__file__).resolve().parents[2] / "models" / "tiny"
 SAMPLING = DecodeConfig(temperature=1.0, max_new_tokens=30)

@@ -24,12 +24,9 @@ import torch
 import torch.nn.functional as F
 
 from deepasmr.lm.generate import LMOutput, LMRequest, generate
-from deepasmr.lm.sampling import DecodeConfig, piece_seed
+from deepasmr.lm.sampling import CANDIDATE_SEED_STRIDE, DecodeConfig, piece_seed
 
 UNREADABLE = float("inf")  # a candidate too short to hold the reference's phones under CTC
-# Between the seeds of one request's candidates: far from the seeds a caller passes next, and small enough that
-# every candidate's seed stays below 2**32 (torch's CPU generator keeps only a seed's low 32 bits).
-CANDIDATE_SEED_STRIDE = 1_000_003
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,11 @@ from deepasmr.precision import PRECISIONS
 # Between the seeds of the sentences (pieces) of one request: piece i of a request at seed s draws with
 # s + i * PIECE_SEED_STRIDE, in the LM, the flow's noise and the vocoder's phase. With a stride of one (until
 # session 29) piece i at seed s was piece i - 1 at seed s + 1, so neighbouring seeds shared most of a long text's
-# draws. Prime, and small enough that 126 pieces stay below lm.rerank's stride between candidates.
+# draws. Prime, and small enough that 126 pieces stay below the stride between candidates.
 PIECE_SEED_STRIDE = 7_919
+# Between the seeds of one piece's best-of-N candidates (lm.rerank): far from the seeds a caller passes next, and
+# small enough that every candidate's seed stays below 2**32 (torch's CPU generator keeps only the low 32 bits).
+CANDIDATE_SEED_STRIDE = 1_000_003
 
 
 def piece_seed(seed: int, piece: int) -> int:
